@@ -1,0 +1,253 @@
+//! Typed configuration, read once from the environment (and `.env`, loaded by `main`).
+
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://literature.db?mode=rwc";
+pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+/// Used only outside production, with a loud warning at start-up.
+const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-do-not-use-in-production!";
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    /// `None` in development means: run the built-in WeChat emulator.
+    pub app_id: Option<String>,
+    pub app_secret: Option<SecretString>,
+    pub api_base: String,
+    pub web_redirect_uris: Vec<String>,
+}
+
+/// Everything the server needs. `Debug` is safe to log: secrets print as `[REDACTED]`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub bind_addr: SocketAddr,
+    pub auto_migrate: bool,
+    pub jwt_secret: SecretString,
+    /// True when `JWT_SECRET` was not set and the development default is in use.
+    pub jwt_secret_is_default: bool,
+    pub wechat: WechatConfig,
+    /// Origins allowed by CORS (`*` for any); empty sends no CORS headers.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can configure without touching the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let app_env = match get("APP_ENV")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "APP_ENV must be development or production, not {other:?}"
+                )));
+            }
+        };
+
+        let bind_addr = get("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".into())
+            .parse()
+            .map_err(|_| ConfigError("BIND_ADDR must be host:port, e.g. 0.0.0.0:8080".into()))?;
+
+        let (jwt_secret, jwt_secret_is_default) = match get("JWT_SECRET") {
+            Some(s) => (SecretString::from(s), false),
+            None => (SecretString::from(DEV_JWT_SECRET), true),
+        };
+
+        let wechat = WechatConfig {
+            app_id: get("WECHAT_APP_ID"),
+            app_secret: get("WECHAT_APP_SECRET").map(SecretString::from),
+            api_base: get("WECHAT_API_BASE")
+                .unwrap_or_else(|| DEFAULT_WECHAT_API_BASE.into())
+                .trim_end_matches('/')
+                .to_owned(),
+            web_redirect_uris: list(get("WECHAT_WEB_REDIRECT_URIS")),
+        };
+
+        let config = Self {
+            app_env,
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            db_max_connections: number(get("DB_MAX_CONNECTIONS"), "DB_MAX_CONNECTIONS", 32)?,
+            bind_addr,
+            auto_migrate: boolean(get("AUTO_MIGRATE"), "AUTO_MIGRATE", true)?,
+            jwt_secret,
+            jwt_secret_is_default,
+            wechat,
+            cors_allowed_origins: list(get("CORS_ALLOWED_ORIGINS")),
+            body_limit_bytes: number(get("BODY_LIMIT_BYTES"), "BODY_LIMIT_BYTES", 256 * 1024)?,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Production refuses weak or missing secrets; the message names the fix in one line.
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.app_env == AppEnv::Production {
+            if self.jwt_secret_is_default {
+                return Err(ConfigError(
+                    "APP_ENV=production requires JWT_SECRET (at least 32 random bytes)".into(),
+                ));
+            }
+            if self.jwt_secret.expose_secret().len() < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET is too short for production: use at least {MIN_JWT_SECRET_BYTES} bytes"
+                )));
+            }
+            if self.wechat.app_id.is_none() || self.wechat.app_secret.is_none() {
+                return Err(ConfigError(
+                    "APP_ENV=production requires WECHAT_APP_ID and WECHAT_APP_SECRET (the WeChat emulator is for development only)"
+                        .into(),
+                ));
+            }
+        }
+        if self.wechat.app_id.is_some() != self.wechat.app_secret.is_some() {
+            return Err(ConfigError(
+                "set both WECHAT_APP_ID and WECHAT_APP_SECRET, or neither".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn boolean(value: Option<String>, key: &str, default: bool) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(_) => Err(ConfigError(format!("{key} must be true or false"))),
+    }
+}
+
+fn number<T: std::str::FromStr>(
+    value: Option<String>,
+    key: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError(format!("{key} must be a positive number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.auto_migrate && c.jwt_secret_is_default);
+        assert_eq!(c.wechat.api_base, DEFAULT_WECHAT_API_BASE);
+    }
+
+    #[test]
+    fn production_refuses_missing_or_short_secret() {
+        let err = cfg(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET"), "{err}");
+        let err = cfg(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.0.contains("too short"), "{err}");
+        let strong = "x".repeat(32);
+        let err = cfg(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).unwrap_err();
+        assert!(err.0.contains("WECHAT_APP_ID"), "{err}");
+        let ok = cfg(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &strong),
+            ("WECHAT_APP_ID", "wx1"),
+            ("WECHAT_APP_SECRET", "s"),
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let c = cfg(&[
+            ("JWT_SECRET", "super-secret-jwt-value-0123456789abcdef"),
+            ("WECHAT_APP_ID", "wx1"),
+            ("WECHAT_APP_SECRET", "wechat-app-secret-value"),
+        ])
+        .unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("super-secret-jwt-value"));
+        assert!(!text.contains("wechat-app-secret-value"));
+    }
+
+    #[test]
+    fn bad_values_are_reported_by_name() {
+        assert!(
+            cfg(&[("AUTO_MIGRATE", "maybe")])
+                .unwrap_err()
+                .0
+                .contains("AUTO_MIGRATE")
+        );
+        assert!(
+            cfg(&[("BIND_ADDR", "nope")])
+                .unwrap_err()
+                .0
+                .contains("BIND_ADDR")
+        );
+        assert!(
+            cfg(&[("APP_ENV", "staging")])
+                .unwrap_err()
+                .0
+                .contains("APP_ENV")
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! Database schema as code. Portable across SQLite and MySQL/MariaDB; never imports `entity`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261122_000001_users_and_auth;
+mod m20261122_000002_catalog;
+mod m20261122_000003_reader_data;
+mod m20261122_000004_search;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_users_and_auth::Migration),
+            Box::new(m20261122_000002_catalog::Migration),
+            Box::new(m20261122_000003_reader_data::Migration),
+            Box::new(m20261122_000004_search::Migration),
+        ]
+    }
+}

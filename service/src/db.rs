@@ -1,0 +1,59 @@
+//! Connecting to SQLite or MySQL/MariaDB with the settings each needs.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Pool settings; the defaults suit the server.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 32,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens a pool. SQLite gets WAL, foreign keys and a busy timeout, and one connection: SQLite
+/// has one writer, and a single connection turns concurrent read-then-write transactions into
+/// a queue instead of `SQLITE_BUSY` errors. MySQL connections use utf8mb4 (sqlx's default).
+#[tracing::instrument(skip_all)]
+pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, DbErr> {
+    let mut co = ConnectOptions::new(url.to_owned());
+    co.acquire_timeout(opts.acquire_timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        co.max_connections(1).min_connections(1);
+        co.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    } else {
+        co.max_connections(opts.max_connections).min_connections(1);
+    }
+    Database::connect(co).await
+}
+
+/// True when the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}
+
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::MySql => "mysql",
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "unknown",
+    }
+}

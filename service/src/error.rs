@@ -1,0 +1,47 @@
+use std::collections::BTreeMap;
+
+use sea_orm::{DbErr, SqlErr};
+
+/// Field name → messages, as reported to the client in `details`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Well-formed but invalid input.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The database (or another dependency) can't be reached right now.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Db(DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        Self::Invalid(errors)
+    }
+}
+
+impl From<DbErr> for ServiceError {
+    fn from(err: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
+            return Self::Conflict(detail);
+        }
+        match err {
+            DbErr::ConnectionAcquire(e) => Self::Unavailable(e.to_string()),
+            DbErr::Conn(e) => Self::Unavailable(e.to_string()),
+            other => Self::Db(other),
+        }
+    }
+}
