@@ -1,1 +1,8 @@
+//! Black-box tests of the whole app through its router, on SQLite and (with `TEST_MYSQL_URL`)
+//! MySQL. One integration-test binary; each area is a module.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+mod foundation;
+mod proxy;

@@ -1,0 +1,147 @@
+//! The workspace foundation: probes, error shape, OpenAPI, migrations.
+
+use std::sync::Arc;
+
+use migration::MigratorTrait;
+use sea_orm_migration::SchemaManager;
+
+use crate::support::{Backend, TestApp, TestDb, error, json};
+
+/// Every table the API needs; migrations must create all of them and drop all of them.
+const TABLES: &[&str] = &[
+    "users",
+    "auth_sessions",
+    "refresh_tokens",
+    "wechat_access_tokens",
+    "oauth_states",
+    "categories",
+    "novels",
+    "chapters",
+    "chapter_contents",
+    "bookshelf",
+    "reading_progress",
+    "browse_history",
+    "user_preferred_categories",
+    "reader_settings",
+    "search_keywords",
+    "search_keyword_hits",
+];
+
+/// (method, path) of every operation the server must document in its OpenAPI document.
+pub const DOCUMENTED: &[(&str, &str)] = &[("get", "/healthz"), ("get", "/readyz")];
+
+crate::db_tests!(
+    probes_answer,
+    unknown_route_and_wrong_method_have_the_error_shape,
+    openapi_lists_every_route,
+    migrations_round_trip,
+);
+
+async fn probes_answer(app: TestApp) {
+    let body = json(app.client.get(app.url("/healthz")).send().await.unwrap(), 200).await;
+    assert_eq!(body["status"], "ok");
+    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert!(resp.headers().contains_key("x-request-id"));
+    let body = json(resp, 200).await;
+    let expected = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::MySql => "mysql",
+    };
+    assert_eq!(body["database"], expected);
+    // The probes also answer under the API prefix.
+    json(app.get("/healthz").await, 200).await;
+}
+
+async fn unknown_route_and_wrong_method_have_the_error_shape(app: TestApp) {
+    error(app.get("/no/such/route").await, 404, "not_found").await;
+    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    error(resp, 405, "method_not_allowed").await;
+    // A client-supplied request id is echoed back for correlation.
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+}
+
+async fn openapi_lists_every_route(app: TestApp) {
+    let doc = json(app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap(), 200).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in DOCUMENTED {
+        assert!(
+            paths.get(*path).and_then(|p| p.get(*method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    // And nothing is documented that the list above doesn't know about.
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, DOCUMENTED.len(), "update DOCUMENTED: {:?}", paths.keys());
+
+    let resp = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("swagger"));
+}
+
+async fn migrations_round_trip(app: TestApp) {
+    let manager = SchemaManager::new(&app.db);
+    for t in TABLES {
+        assert!(manager.has_table(*t).await.unwrap(), "{t} missing after up");
+    }
+    migration::Migrator::down(&app.db, None).await.unwrap();
+    for t in TABLES {
+        assert!(!manager.has_table(*t).await.unwrap(), "{t} still there after down");
+    }
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    for t in TABLES {
+        assert!(manager.has_table(*t).await.unwrap(), "{t} missing after up again");
+    }
+    // Each migration also steps down and up on its own.
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    assert!(migration::Migrator::get_pending_migrations(&app.db).await.unwrap().is_empty());
+}
+
+/// `/readyz` follows the database: 503 while MySQL can't be reached, 200 once it is back,
+/// without a restart. (MySQL only: an embedded SQLite file can't become unreachable.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database() {
+    if crate::support::mysql_server_url().is_none() {
+        eprintln!("skipped: TEST_MYSQL_URL is not set");
+        return;
+    }
+    let testdb = Arc::new(TestDb::create(Backend::MySql).await.unwrap());
+    let real = url::Url::parse(&testdb.url).unwrap();
+    let target = tokio::net::lookup_host((real.host_str().unwrap(), real.port().unwrap_or(3306)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = crate::proxy::TcpProxy::start(target).await;
+    let mut via_proxy = real.clone();
+    via_proxy.set_host(Some("127.0.0.1")).unwrap();
+    via_proxy.set_port(Some(proxy.addr.port())).unwrap();
+    let app = TestApp::spawn_on_url(Backend::MySql, testdb, via_proxy.as_str(), &[]).await;
+
+    json(app.client.get(app.url("/readyz")).send().await.unwrap(), 200).await;
+    proxy.go_down();
+    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert!(resp.headers().contains_key("retry-after"));
+    error(resp, 503, "unavailable").await;
+    // Liveness doesn't depend on the database.
+    json(app.client.get(app.url("/healthz")).send().await.unwrap(), 200).await;
+    proxy.come_back();
+    let mut last = 0;
+    for _ in 0..20 {
+        last = app.client.get(app.url("/readyz")).send().await.unwrap().status().as_u16();
+        if last == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(last, 200, "readiness did not recover");
+}
