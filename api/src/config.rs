@@ -41,6 +41,16 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// Largest accepted request body.
     pub body_limit_bytes: usize,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    /// A spent refresh token presented again within this window returns the same new pair.
+    pub refresh_grace_secs: i64,
+    /// Featured novels put on a new reader's shelf.
+    pub featured_shelf_size: u64,
+    /// Login/refresh requests per client address per minute.
+    pub auth_rate_limit_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -107,6 +117,24 @@ impl Config {
             wechat,
             cors_allowed_origins: list(get("CORS_ALLOWED_ORIGINS")),
             body_limit_bytes: number(get("BODY_LIMIT_BYTES"), "BODY_LIMIT_BYTES", 256 * 1024)?,
+            access_token_ttl_secs: number(
+                get("ACCESS_TOKEN_TTL_SECS"),
+                "ACCESS_TOKEN_TTL_SECS",
+                1800,
+            )?,
+            refresh_token_ttl_days: number(
+                get("REFRESH_TOKEN_TTL_DAYS"),
+                "REFRESH_TOKEN_TTL_DAYS",
+                30,
+            )?,
+            refresh_grace_secs: number(get("REFRESH_GRACE_SECS"), "REFRESH_GRACE_SECS", 30)?,
+            featured_shelf_size: number(get("FEATURED_SHELF_SIZE"), "FEATURED_SHELF_SIZE", 5)?,
+            auth_rate_limit_per_minute: number(
+                get("AUTH_RATE_LIMIT_PER_MINUTE"),
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+                120,
+            )?,
+            trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
         };
         config.check()?;
         Ok(config)
@@ -131,6 +159,19 @@ impl Config {
                         .into(),
                 ));
             }
+        }
+        if self.access_token_ttl_secs < 1
+            || self.refresh_token_ttl_days < 1
+            || self.refresh_grace_secs < 0
+        {
+            return Err(ConfigError(
+                "ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_DAYS must be positive".into(),
+            ));
+        }
+        if self.auth_rate_limit_per_minute == 0 {
+            return Err(ConfigError(
+                "AUTH_RATE_LIMIT_PER_MINUTE must be at least 1".into(),
+            ));
         }
         if self.wechat.app_id.is_some() != self.wechat.app_secret.is_some() {
             return Err(ConfigError(

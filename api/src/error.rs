@@ -5,8 +5,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use service::ServiceError;
 use service::error::FieldErrors;
+use service::wechat::WechatError;
+use service::{AuthFailure, ServiceError};
 use utoipa::ToSchema;
 
 /// The body of every error response.
@@ -172,9 +173,69 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<AuthFailure> for ApiError {
+    fn from(failure: AuthFailure) -> Self {
+        let (code, message) = match failure {
+            AuthFailure::MissingToken => ("missing_token", "an access token is required"),
+            AuthFailure::InvalidToken => {
+                ("invalid_token", "the access token is invalid or revoked")
+            }
+            AuthFailure::TokenExpired => {
+                ("token_expired", "the access token has expired; refresh it")
+            }
+            AuthFailure::RefreshTokenInvalid => (
+                "refresh_token_invalid",
+                "the refresh token is invalid or expired; log in again",
+            ),
+            AuthFailure::RefreshTokenReused => (
+                "refresh_token_reused",
+                "the refresh token was already used; this login has been ended, log in again",
+            ),
+            AuthFailure::StateInvalid => (
+                "state_invalid",
+                "the login link is invalid, expired or already used",
+            ),
+        };
+        Self::Unauthorized {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<WechatError> for ApiError {
+    fn from(err: WechatError) -> Self {
+        match err.errcode() {
+            Some(40029 | 40163 | 42003) => Self::Unauthorized {
+                code: "wechat_code_invalid",
+                message:
+                    "the WeChat code is invalid, already used or expired; call wx.login() again"
+                        .into(),
+            },
+            Some(40226) => Self::Forbidden {
+                code: "wechat_user_blocked",
+                message: "WeChat flagged this account as high-risk".into(),
+            },
+            Some(45011) => Self::RateLimited {
+                retry_after_secs: 60,
+            },
+            Some(40013 | 40125) => {
+                tracing::error!(
+                    errcode = err.errcode(),
+                    "WeChat rejected the app id/secret: check WECHAT_APP_ID and WECHAT_APP_SECRET"
+                );
+                Self::WechatUnavailable(err.to_string())
+            }
+            _ => Self::WechatUnavailable(err.to_string()),
+        }
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
+            ServiceError::Auth(failure) => failure.into(),
+            ServiceError::Wechat(e) => e.into(),
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(detail) => {
                 tracing::debug!(%detail, "conflict");

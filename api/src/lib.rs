@@ -1,7 +1,9 @@
 //! The HTTP edge of Literature: configuration, state, the router, extractors, DTOs and OpenAPI.
 //! Nothing here talks SQL; handlers call `service`.
 
+pub mod auth;
 pub mod config;
+pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -10,7 +12,6 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -35,28 +36,20 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Builds the application state from a configuration and an open (migrated) database.
 pub async fn build_state(config: Config, db: DatabaseConnection) -> anyhow::Result<AppState> {
-    Ok(AppState {
-        db,
-        config: Arc::new(config),
-    })
+    AppState::new(config, db).await
 }
 
 /// The OpenAPI document and the routes it describes, before state is attached.
-fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+fn api_parts(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::health::router())
-        .nest(API_PREFIX, routes::v1())
+        .nest(API_PREFIX, routes::v1(state))
         .split_for_parts()
-}
-
-/// The OpenAPI document the server serves.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_parts().1
 }
 
 /// The one router: `main` serves it and every test drives it.
 pub fn router(state: AppState) -> Router {
-    let (routes, api) = api_parts();
+    let (routes, api) = api_parts(&state);
     let cors = cors_layer(&state.config);
     let body_limit = state.config.body_limit_bytes;
 

@@ -17,6 +17,8 @@ pub const BEARER: &str = "bearer";
     ),
     modifiers(&BearerScheme),
     tags(
+        (name = "auth", description = "WeChat login, tokens, logout"),
+        (name = "account", description = "The reader's account"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -1,7 +1,15 @@
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use service::account::LoginCodes;
+use service::auth::AuthSettings;
+use service::wechat::WechatClient;
+use service::wechat::emulator::{Emulator, EmulatorConfig};
+use service::wechat::token::AccessTokenManager;
 
 use crate::config::Config;
 
@@ -10,6 +18,79 @@ use crate::config::Config;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    pub auth: Arc<AuthSettings>,
+    pub wechat: WechatClient,
+    pub wechat_tokens: AccessTokenManager,
+    pub login_codes: LoginCodes,
+    pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// The in-process WeChat emulator in development; kept alive with the state.
+    pub emulator: Option<Arc<Emulator>>,
+}
+
+impl AppState {
+    pub async fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let auth = AuthSettings::new(
+            &config.jwt_secret,
+            chrono::Duration::seconds(config.access_token_ttl_secs),
+            chrono::Duration::days(config.refresh_token_ttl_days),
+            chrono::Duration::seconds(config.refresh_grace_secs),
+            config.featured_shelf_size,
+        );
+        let (wechat, emulator) = match (&config.wechat.app_id, &config.wechat.app_secret) {
+            (Some(id), Some(secret)) => (
+                WechatClient::new(&config.wechat.api_base, id, secret.clone())?,
+                None,
+            ),
+            _ => {
+                anyhow::ensure!(
+                    !config.is_production(),
+                    "the WeChat emulator refuses to run in production"
+                );
+                let emulator =
+                    Emulator::spawn(EmulatorConfig::default(), ([127, 0, 0, 1], 0).into()).await?;
+                tracing::warn!(
+                    base_url = %emulator.base_url,
+                    "WECHAT_APP_ID is not set: using the built-in WeChat emulator (development only). \
+                     Any code such as `alice.1` logs in reader `alice`; see README"
+                );
+                let client = WechatClient::new(
+                    &emulator.base_url,
+                    emulator.app_id(),
+                    SecretString::from(emulator.app_secret()),
+                )?;
+                (client, Some(Arc::new(emulator)))
+            }
+        };
+        let wechat_tokens = AccessTokenManager::new(wechat.clone(), auth.secret_box.clone());
+        let per_minute = std::num::NonZeroU32::new(config.auth_rate_limit_per_minute)
+            .ok_or_else(|| anyhow::anyhow!("AUTH_RATE_LIMIT_PER_MINUTE must be at least 1"))?;
+        let auth_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
+        spawn_limiter_gc(&auth_limiter);
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            auth: Arc::new(auth),
+            wechat,
+            wechat_tokens,
+            login_codes: LoginCodes::default(),
+            auth_limiter,
+            emulator,
+        })
+    }
+}
+
+/// Forget idle clients so that the limiter's memory stays bounded.
+fn spawn_limiter_gc(limiter: &Arc<DefaultKeyedRateLimiter<IpAddr>>) {
+    let weak = Arc::downgrade(limiter);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let Some(l) = weak.upgrade() else { break };
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    });
 }
 
 impl FromRef<AppState> for DatabaseConnection {

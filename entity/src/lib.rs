@@ -6,6 +6,7 @@ pub mod browse_history;
 pub mod category;
 pub mod chapter;
 pub mod chapter_content;
+pub mod login_code;
 pub mod novel;
 pub mod oauth_state;
 pub mod reader_settings;

@@ -7,6 +7,7 @@ mod m20261122_000001_users_and_auth;
 mod m20261122_000002_catalog;
 mod m20261122_000003_reader_data;
 mod m20261122_000004_search;
+mod m20261122_000005_login_codes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_catalog::Migration),
             Box::new(m20261122_000003_reader_data::Migration),
             Box::new(m20261122_000004_search::Migration),
+            Box::new(m20261122_000005_login_codes::Migration),
         ]
     }
 }

@@ -21,6 +21,24 @@ pub enum ServiceError {
     Db(DbErr),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Authentication failed; the variant is the reason.
+    #[error("unauthorized: {0:?}")]
+    Auth(AuthFailure),
+    /// WeChat refused or failed.
+    #[error("{0}")]
+    Wechat(#[from] crate::wechat::WechatError),
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    MissingToken,
+    InvalidToken,
+    TokenExpired,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    /// The web OAuth `state` is forged, expired or already used.
+    StateInvalid,
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,8 +1,13 @@
 //! The domain: persistence helpers, auth, WeChat, catalog, search and the reader's data.
 //! No axum types cross this crate's public API; functions take `&impl ConnectionTrait`.
 
+pub mod account;
+pub mod auth;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod page;
+pub mod reader;
+pub mod wechat;
 
-pub use error::{ServiceError, ServiceResult};
+pub use error::{AuthFailure, ServiceError, ServiceResult};

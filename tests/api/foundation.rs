@@ -10,6 +10,7 @@ use crate::support::{Backend, TestApp, TestDb, error, json};
 /// Every table the API needs; migrations must create all of them and drop all of them.
 const TABLES: &[&str] = &[
     "users",
+    "login_codes",
     "auth_sessions",
     "refresh_tokens",
     "wechat_access_tokens",
@@ -38,7 +39,11 @@ crate::db_tests!(
 );
 
 async fn probes_answer(app: TestApp) {
-    let body = json(app.client.get(app.url("/healthz")).send().await.unwrap(), 200).await;
+    let body = json(
+        app.client.get(app.url("/healthz")).send().await.unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(body["status"], "ok");
     let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert!(resp.headers().contains_key("x-request-id"));
@@ -68,9 +73,24 @@ async fn unknown_route_and_wrong_method_have_the_error_shape(app: TestApp) {
 }
 
 async fn openapi_lists_every_route(app: TestApp) {
-    let doc = json(app.client.get(app.url("/api-docs/openapi.json")).send().await.unwrap(), 200).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let doc = json(
+        app.client
+            .get(app.url("/api-docs/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let paths = doc["paths"].as_object().unwrap();
     for (method, path) in DOCUMENTED {
         assert!(
@@ -80,7 +100,12 @@ async fn openapi_lists_every_route(app: TestApp) {
     }
     // And nothing is documented that the list above doesn't know about.
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, DOCUMENTED.len(), "update DOCUMENTED: {:?}", paths.keys());
+    assert_eq!(
+        documented,
+        DOCUMENTED.len(),
+        "update DOCUMENTED: {:?}",
+        paths.keys()
+    );
 
     let resp = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -94,16 +119,27 @@ async fn migrations_round_trip(app: TestApp) {
     }
     migration::Migrator::down(&app.db, None).await.unwrap();
     for t in TABLES {
-        assert!(!manager.has_table(*t).await.unwrap(), "{t} still there after down");
+        assert!(
+            !manager.has_table(*t).await.unwrap(),
+            "{t} still there after down"
+        );
     }
     migration::Migrator::up(&app.db, None).await.unwrap();
     for t in TABLES {
-        assert!(manager.has_table(*t).await.unwrap(), "{t} missing after up again");
+        assert!(
+            manager.has_table(*t).await.unwrap(),
+            "{t} missing after up again"
+        );
     }
     // Each migration also steps down and up on its own.
     migration::Migrator::down(&app.db, Some(1)).await.unwrap();
     migration::Migrator::up(&app.db, None).await.unwrap();
-    assert!(migration::Migrator::get_pending_migrations(&app.db).await.unwrap().is_empty());
+    assert!(
+        migration::Migrator::get_pending_migrations(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// `/readyz` follows the database: 503 while MySQL can't be reached, 200 once it is back,
@@ -127,17 +163,32 @@ async fn readiness_follows_the_database() {
     via_proxy.set_port(Some(proxy.addr.port())).unwrap();
     let app = TestApp::spawn_on_url(Backend::MySql, testdb, via_proxy.as_str(), &[]).await;
 
-    json(app.client.get(app.url("/readyz")).send().await.unwrap(), 200).await;
+    json(
+        app.client.get(app.url("/readyz")).send().await.unwrap(),
+        200,
+    )
+    .await;
     proxy.go_down();
     let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert!(resp.headers().contains_key("retry-after"));
     error(resp, 503, "unavailable").await;
     // Liveness doesn't depend on the database.
-    json(app.client.get(app.url("/healthz")).send().await.unwrap(), 200).await;
+    json(
+        app.client.get(app.url("/healthz")).send().await.unwrap(),
+        200,
+    )
+    .await;
     proxy.come_back();
     let mut last = 0;
     for _ in 0..20 {
-        last = app.client.get(app.url("/readyz")).send().await.unwrap().status().as_u16();
+        last = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
         if last == 200 {
             break;
         }

@@ -53,7 +53,9 @@ impl TestDb {
                 let name = format!("lit_test_{}", uuid::Uuid::new_v4().simple());
                 let admin = sea_orm::Database::connect(server.as_str())
                     .await
-                    .unwrap_or_else(|e| panic!("TEST_MYSQL_URL is set but MySQL is unreachable: {e}"));
+                    .unwrap_or_else(|e| {
+                        panic!("TEST_MYSQL_URL is set but MySQL is unreachable: {e}")
+                    });
                 admin
                     .execute_unprepared(&format!(
                         "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -155,11 +157,15 @@ impl TestApp {
         let db = service::db::connect(&config.database_url, &Default::default())
             .await
             .expect("connect test database");
-        migration::Migrator::up(&db, None).await.expect("migrations");
+        migration::Migrator::up(&db, None)
+            .await
+            .expect("migrations");
         let state = api::build_state(config, db.clone()).await.expect("state");
         let config = state.config.clone();
         let app = api::router(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(async move {
             let _ = axum::serve(
@@ -193,7 +199,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.api(path)).send().await.expect("request")
+        self.client
+            .get(self.api(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -236,7 +246,10 @@ pub async fn error(resp: reqwest::Response, status: u16, code: &str) -> Value {
     let body = json(resp, status).await;
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     assert_eq!(body["code"], code, "body: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "body: {body}"
+    );
     body
 }
 

@@ -1,12 +1,17 @@
 //! Route modules; each exports `router() -> OpenApiRouter<AppState>`.
 
+pub mod auth;
 pub mod health;
+pub mod me;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
 /// Everything under `/api/v1`.
-pub fn v1() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(health::v1_aliases())
+pub fn v1(state: &AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::v1_aliases())
+        .merge(auth::router(state.clone()))
+        .merge(me::router())
 }

@@ -1,0 +1,198 @@
+//! `/auth/*`: WeChat login, token refresh, logout, web OAuth.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use service::account::{WebScope, sign_state, web_authorize_url};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use crate::auth::{CurrentUser, rate_limit_auth, user_agent};
+use crate::dto::{LoginRequest, LoginResponse, LogoutRequest, RefreshRequest, TokensBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, ValidatedJson, ValidatedQuery};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let limited = OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(web_callback))
+        .route_layer(middleware::from_fn_with_state(state, rate_limit_auth));
+    OpenApiRouter::new()
+        .merge(limited)
+        .routes(routes!(logout))
+        .routes(routes!(web_authorize))
+}
+
+/// Log in with the code from `wx.login()`.
+///
+/// Creates the reader on first login. Sending the same code twice within its life (a double
+/// tap) gives both requests a session.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`wechat_code_invalid`: invalid, used or expired code", body = ErrorBody),
+        (status = 403, description = "`wechat_user_blocked`", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+        (status = 502, description = "WeChat failed", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidatedJson(req): ValidatedJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let login = service::account::login_with_code(
+        &state.db,
+        &state.auth,
+        &state.wechat,
+        &state.login_codes,
+        req.code.trim(),
+        &user_agent(&headers),
+    )
+    .await?;
+    Ok(Json(login.into()))
+}
+
+/// Exchange a refresh token for a new pair (the old refresh token is spent).
+///
+/// Presenting a spent token again revokes the whole login (`refresh_token_reused`), except
+/// within a short grace window in which parallel refreshes get the same new pair.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokensBody),
+        (status = 401, description = "`refresh_token_invalid` or `refresh_token_reused`", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    ValidatedJson(req): ValidatedJson<RefreshRequest>,
+) -> ApiResult<Json<TokensBody>> {
+    let tokens = service::auth::refresh(&state.db, &state.auth, req.refresh_token.trim()).await?;
+    Ok(Json(tokens.into()))
+}
+
+/// End this login (or every login with `all_devices`); its tokens stop working at once.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: axum::body::Bytes,
+) -> ApiResult<StatusCode> {
+    // The body is optional: an empty body means "this login only".
+    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError::BadRequest("malformed JSON body".into()))?
+    };
+    req.validate()?;
+    service::auth::logout(
+        &state.db,
+        user.0,
+        req.refresh_token.as_deref(),
+        req.all_devices,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeQuery {
+    /// Where WeChat sends the browser back; must be on `WECHAT_WEB_REDIRECT_URIS`.
+    #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
+    pub redirect_uri: String,
+    /// `snsapi_base` (default) or `snsapi_userinfo`.
+    pub scope: Option<String>,
+}
+
+/// Start the WeChat web login: a 302 to WeChat's consent page with a signed `state`.
+#[utoipa::path(get, path = "/auth/wechat-web/authorize", tag = "auth", params(AuthorizeQuery),
+    responses(
+        (status = 302, description = "Redirect to open.weixin.qq.com"),
+        (status = 422, description = "`redirect_uri` not allowed or unknown `scope`", body = ErrorBody),
+    ))]
+async fn web_authorize(
+    State(state): State<AppState>,
+    ValidatedQuery(q): ValidatedQuery<AuthorizeQuery>,
+) -> ApiResult<Response> {
+    let scope = match q.scope.as_deref() {
+        None | Some("snsapi_base") => WebScope::Base,
+        Some("snsapi_userinfo") => WebScope::UserInfo,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "scope",
+                "must be snsapi_base or snsapi_userinfo",
+            ));
+        }
+    };
+    if !state
+        .config
+        .wechat
+        .web_redirect_uris
+        .iter()
+        .any(|u| u == &q.redirect_uri)
+    {
+        return Err(ApiError::invalid(
+            "redirect_uri",
+            "is not on the allow-list (WECHAT_WEB_REDIRECT_URIS)",
+        ));
+    }
+    let state_param = sign_state(&state.auth, scope);
+    let location = web_authorize_url(state.wechat.app_id(), &q.redirect_uri, scope, &state_param);
+    Ok((
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, "no-store".into()),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    pub code: String,
+    #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    pub state: String,
+}
+
+/// Finish the WeChat web login: same body as `/auth/login`. A WeChat account that already
+/// logged in through the mini-program is the same reader (linked by unionid).
+#[utoipa::path(get, path = "/auth/wechat-web/callback", tag = "auth", params(CallbackQuery),
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 401, description = "`state_invalid` or `wechat_code_invalid`", body = ErrorBody),
+        (status = 422, description = "Missing fields", body = ErrorBody),
+        (status = 502, description = "WeChat failed", body = ErrorBody),
+    ))]
+async fn web_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ValidatedQuery(q): ValidatedQuery<CallbackQuery>,
+) -> ApiResult<Json<LoginResponse>> {
+    let login = service::account::web_login(
+        &state.db,
+        &state.auth,
+        &state.wechat,
+        &q.code,
+        &q.state,
+        &user_agent(&headers),
+    )
+    .await?;
+    Ok(Json(login.into()))
+}

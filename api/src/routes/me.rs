@@ -1,0 +1,121 @@
+//! `/me*`: the reader's account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::CurrentUser;
+use crate::dto::{Me, PatchMe, PhoneRequest, PhoneResponse, User, WechatProfileRequest};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, ValidatedJson};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me, patch_me, delete_me))
+        .routes(routes!(wechat_profile))
+        .routes(routes!(phone))
+}
+
+/// The reader, with preferences and reader settings.
+#[utoipa::path(get, path = "/me", tag = "account", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+    ))]
+async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
+    let u = service::account::get_user(&state.db, user.id()).await?;
+    let preferences = service::reader::preferences(&state.db, user.id()).await?;
+    let settings = service::reader::reader_settings(&state.db, user.id()).await?;
+    Ok(Json(Me {
+        user: u.into(),
+        preferences: preferences.into(),
+        reader_settings: settings.into(),
+    }))
+}
+
+/// Set nickname and/or avatar (the mini-program's avatar/nickname fill-in).
+#[utoipa::path(patch, path = "/me", tag = "account", security(("bearer" = [])), request_body = PatchMe,
+    responses(
+        (status = 200, body = User),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+async fn patch_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<PatchMe>,
+) -> ApiResult<Json<User>> {
+    let u = service::account::update_profile(&state.db, user.id(), req.nickname, req.avatar_url)
+        .await?;
+    Ok(Json(u.into()))
+}
+
+/// Delete the account and everything stored about the reader.
+#[utoipa::path(delete, path = "/me", tag = "account", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+    ))]
+async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
+    service::account::delete_account(&state.db, user.id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Legacy `wx.getUserInfo` data, decrypted with the reader's WeChat session.
+///
+/// The data must carry our app id in its watermark; `signature` (with `raw_data`) is checked
+/// when given.
+#[utoipa::path(post, path = "/me/wechat-profile", tag = "account", security(("bearer" = [])),
+    request_body = WechatProfileRequest,
+    responses(
+        (status = 200, body = User),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 422, description = "Does not decrypt, wrong app, bad signature", body = ErrorBody),
+    ))]
+async fn wechat_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<WechatProfileRequest>,
+) -> ApiResult<Json<User>> {
+    let u = service::account::apply_wechat_profile(
+        &state.db,
+        &state.auth,
+        state.wechat.app_id(),
+        user.id(),
+        &req.encrypted_data,
+        &req.iv,
+        req.raw_data.as_deref(),
+        req.signature.as_deref(),
+    )
+    .await?;
+    Ok(Json(u.into()))
+}
+
+/// Bind the phone number from the getPhoneNumber button's code.
+#[utoipa::path(post, path = "/me/phone", tag = "account", security(("bearer" = [])),
+    request_body = PhoneRequest,
+    responses(
+        (status = 200, body = PhoneResponse),
+        (status = 401, description = "Not authenticated, or `wechat_code_invalid`", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 502, description = "WeChat failed", body = ErrorBody),
+    ))]
+async fn phone(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<PhoneRequest>,
+) -> ApiResult<Json<PhoneResponse>> {
+    let (phone_number, country_code) = service::account::bind_phone(
+        &state.db,
+        &state.wechat_tokens,
+        &state.wechat,
+        user.id(),
+        req.code.trim(),
+    )
+    .await?;
+    Ok(Json(PhoneResponse {
+        phone_number,
+        country_code,
+    }))
+}

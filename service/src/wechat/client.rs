@@ -1,0 +1,337 @@
+//! WeChat's server API over real HTTP. Errors never carry the URL (it holds the secret).
+
+use std::time::Duration;
+
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+const MAX_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum WechatError {
+    /// WeChat answered with `errcode != 0`.
+    #[error("WeChat error {errcode}: {errmsg}")]
+    Api { errcode: i64, errmsg: String },
+    /// Network failure, timeout or a 5xx (after bounded retries). Never contains the URL.
+    #[error("WeChat transport error: {0}")]
+    Transport(String),
+    /// A 200 whose body is not what the call promises.
+    #[error("WeChat answered garbage: {0}")]
+    InvalidResponse(String),
+}
+
+impl WechatError {
+    pub fn errcode(&self) -> Option<i64> {
+        match self {
+            Self::Api { errcode, .. } => Some(*errcode),
+            _ => None,
+        }
+    }
+
+    /// The login code was invalid, already used or expired: never retried.
+    pub fn is_bad_code(&self) -> bool {
+        matches!(self.errcode(), Some(40029 | 40163 | 42003))
+    }
+
+    /// The access token was invalid or expired.
+    pub fn is_bad_access_token(&self) -> bool {
+        matches!(self.errcode(), Some(40001 | 40014 | 42001))
+    }
+
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transport(_)) || self.errcode() == Some(-1)
+    }
+}
+
+/// `jscode2session`'s answer.
+#[derive(Clone, Deserialize)]
+pub struct Code2Session {
+    pub openid: String,
+    pub session_key: SecretString,
+    #[serde(default)]
+    pub unionid: Option<String>,
+}
+
+impl std::fmt::Debug for Code2Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Code2Session")
+            .field("openid", &"[REDACTED]")
+            .field("session_key", &"[REDACTED]")
+            .field("unionid", &self.unionid.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AccessToken {
+    pub access_token: SecretString,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhoneInfo {
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: String,
+    #[serde(rename = "purePhoneNumber", default)]
+    pub pure_phone_number: String,
+    #[serde(rename = "countryCode", default)]
+    pub country_code: String,
+    pub watermark: Option<Watermark>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Watermark {
+    pub appid: String,
+    #[serde(default)]
+    pub timestamp: i64,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct OAuthToken {
+    pub access_token: SecretString,
+    pub expires_in: i64,
+    pub refresh_token: SecretString,
+    pub openid: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub unionid: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebUserInfo {
+    pub openid: String,
+    #[serde(default)]
+    pub nickname: String,
+    #[serde(default)]
+    pub headimgurl: String,
+    #[serde(default)]
+    pub unionid: Option<String>,
+}
+
+/// The client: timeouts, no redirects, bounded jittered retries on -1 / 5xx / timeouts.
+#[derive(Clone)]
+pub struct WechatClient {
+    http: reqwest::Client,
+    base: String,
+    app_id: String,
+    app_secret: SecretString,
+}
+
+impl std::fmt::Debug for WechatClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatClient")
+            .field("base", &self.base)
+            .field("app_id", &self.app_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WechatClient {
+    pub fn new(base: &str, app_id: &str, app_secret: SecretString) -> Result<Self, WechatError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("literature-backend")
+            .build()
+            .map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            app_id: app_id.to_owned(),
+            app_secret,
+        })
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// Mini-program login. Needs no access token.
+    #[tracing::instrument(skip_all)]
+    pub async fn code2session(&self, js_code: &str) -> Result<Code2Session, WechatError> {
+        let query = [
+            ("appid", self.app_id.as_str()),
+            ("secret", self.app_secret.expose_secret()),
+            ("js_code", js_code),
+            ("grant_type", "authorization_code"),
+        ];
+        self.call(|| self.http.get(self.url("/sns/jscode2session")).query(&query))
+            .await
+    }
+
+    /// The stable global access token (same token on repeat calls while it is valid).
+    #[tracing::instrument(skip_all)]
+    pub async fn stable_token(&self) -> Result<AccessToken, WechatError> {
+        let body = serde_json::json!({
+            "grant_type": "client_credential",
+            "appid": self.app_id,
+            "secret": self.app_secret.expose_secret(),
+            "force_refresh": false,
+        });
+        self.call(|| {
+            self.http
+                .post(self.url("/cgi-bin/stable_token"))
+                .json(&body)
+        })
+        .await
+    }
+
+    /// The classic global access token: every fetch invalidates the previous token.
+    #[tracing::instrument(skip_all)]
+    pub async fn classic_token(&self) -> Result<AccessToken, WechatError> {
+        let query = [
+            ("grant_type", "client_credential"),
+            ("appid", self.app_id.as_str()),
+            ("secret", self.app_secret.expose_secret()),
+        ];
+        self.call(|| self.http.get(self.url("/cgi-bin/token")).query(&query))
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn phone_number(
+        &self,
+        access_token: &str,
+        code: &str,
+    ) -> Result<PhoneInfo, WechatError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            phone_info: PhoneInfo,
+        }
+        let body = serde_json::json!({ "code": code });
+        let answer: Answer = self
+            .call(|| {
+                self.http
+                    .post(self.url("/wxa/business/getuserphonenumber"))
+                    .query(&[("access_token", access_token)])
+                    .json(&body)
+            })
+            .await?;
+        Ok(answer.phone_info)
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn oauth_access_token(&self, code: &str) -> Result<OAuthToken, WechatError> {
+        let query = [
+            ("appid", self.app_id.as_str()),
+            ("secret", self.app_secret.expose_secret()),
+            ("code", code),
+            ("grant_type", "authorization_code"),
+        ];
+        self.call(|| {
+            self.http
+                .get(self.url("/sns/oauth2/access_token"))
+                .query(&query)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn oauth_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<OAuthToken, WechatError> {
+        let query = [
+            ("appid", self.app_id.as_str()),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        self.call(|| {
+            self.http
+                .get(self.url("/sns/oauth2/refresh_token"))
+                .query(&query)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        openid: &str,
+    ) -> Result<WebUserInfo, WechatError> {
+        let query = [
+            ("access_token", access_token),
+            ("openid", openid),
+            ("lang", "zh_CN"),
+        ];
+        self.call(|| self.http.get(self.url("/sns/userinfo")).query(&query))
+            .await
+    }
+
+    /// Checks a web access token (`errcode: 0` when valid).
+    #[tracing::instrument(skip_all)]
+    pub async fn sns_auth(&self, access_token: &str, openid: &str) -> Result<(), WechatError> {
+        let query = [("access_token", access_token), ("openid", openid)];
+        let _: serde_json::Value = self
+            .call(|| self.http.get(self.url("/sns/auth")).query(&query))
+            .await?;
+        Ok(())
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends, retrying only what is safe to retry, and parses WeChat's 200-with-errcode bodies.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, WechatError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.once(build()).await {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    let base = 100u64 << (attempt - 1);
+                    let jitter = rand::rng().random_range(0..=base);
+                    tracing::warn!(attempt, error = %e, "WeChat call failed, retrying");
+                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn once<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, WechatError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_server_error() {
+            return Err(WechatError::Transport(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err(WechatError::InvalidResponse(format!("HTTP {status}")));
+        }
+        // WeChat often says `text/plain` for JSON, so parse the text whatever the type.
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|_| WechatError::InvalidResponse("body is not JSON".into()))?;
+        if let Some(errcode) = value.get("errcode").and_then(|c| c.as_i64()) {
+            if errcode != 0 {
+                let errmsg = value
+                    .get("errmsg")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                return Err(WechatError::Api { errcode, errmsg });
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|_| WechatError::InvalidResponse("missing or mistyped fields".into()))
+    }
+}
