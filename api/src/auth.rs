@@ -91,15 +91,15 @@ pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
 
 /// Per-address rate limit for login and refresh (429 with `Retry-After`).
 pub async fn rate_limit_auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(ip) = client_ip(&req, state.config.trust_forwarded_for) {
-        if let Err(not_until) = state.auth_limiter.check_key(&ip) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return ApiError::RateLimited {
-                retry_after_secs: retry_after_secs.max(1),
-            }
-            .into_response();
+    if let Some(ip) = client_ip(&req, state.config.trust_forwarded_for)
+        && let Err(not_until) = state.auth_limiter.check_key(&ip)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return ApiError::RateLimited {
+            retry_after_secs: retry_after_secs.max(1),
         }
+        .into_response();
     }
     next.run(req).await
 }

@@ -95,7 +95,7 @@ pub struct LoginRequest {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
-    #[validate(length(min = 1, max = 256, message = "must be 1 to 256 characters"))]
+    #[validate(length(min = 1, max = 2048, message = "must be 1 to 2048 characters"))]
     pub refresh_token: String,
 }
 

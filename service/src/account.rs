@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, Utc};
 use entity::{bookshelf, login_code, novel, oauth_state, search_keyword_hit, user};
 use moka::future::Cache;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 
 use crate::auth::{AuthSettings, Tokens, start_session, unshare};
 use crate::crypto::{ct_eq, hmac_sha256, sha256_hex};
+use crate::db::insert_ignore;
 use crate::wechat::decrypt::{DecryptError, check_signature, decrypt_user_data};
 use crate::wechat::token::AccessTokenManager;
 use crate::wechat::{WechatClient, WechatError};
@@ -58,14 +59,16 @@ pub async fn login_with_code<C: ConnectionTrait + TransactionTrait>(
     user_agent: &str,
 ) -> ServiceResult<Login> {
     let code_hash = sha256_hex(code.as_bytes());
-    let (user_id, is_new_user) = codes
+    let entry = codes
         .0
-        .try_get_with(
-            code_hash.clone(),
-            exchange_code(db, settings, wechat, code, &code_hash),
-        )
+        .entry(code_hash.clone())
+        .or_try_insert_with(exchange_code(db, settings, wechat, code, &code_hash))
         .await
         .map_err(unshare)?;
+    let entry_was_fresh = entry.is_fresh();
+    // Only the request that exchanged the code can be the reader's first login.
+    let (user_id, created) = entry.into_value();
+    let is_new_user = created && entry_was_fresh;
     let tokens = start_session(db, settings, user_id, user_agent).await?;
     let user = user::Entity::find_by_id(user_id)
         .one(db)
@@ -97,14 +100,12 @@ async fn exchange_code<C: ConnectionTrait>(
                 .filter(login_code::Column::ExpiresAt.lt(now))
                 .exec(db)
                 .await?;
-            login_code::Entity::insert(login_code::ActiveModel {
+            let record = login_code::ActiveModel {
                 code_hash: Set(code_hash.to_owned()),
                 user_id: Set(user.id),
                 expires_at: Set(now + Duration::seconds(CODE_LIFE)),
-            })
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
+            };
+            insert_ignore(db, [record]).await?;
             if is_new {
                 add_featured(db, user.id, settings.featured_on_signup).await?;
             }
@@ -165,7 +166,7 @@ async fn upsert_mini_user(
                 continue; // found by openid on the next pass
             }
         }
-        let inserted = user::Entity::insert(user::ActiveModel {
+        let new_user = user::ActiveModel {
             openid: Set(Some(openid.to_owned())),
             unionid: Set(unionid.map(str::to_owned)),
             session_key_enc: Set(Some(sealed_session_key.to_owned())),
@@ -174,10 +175,8 @@ async fn upsert_mini_user(
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        })
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
+        };
+        let inserted = insert_ignore(db, [new_user]).await?;
         if inserted == 1 {
             let created = user::Entity::find()
                 .filter(user::Column::Openid.eq(openid))
@@ -219,10 +218,7 @@ async fn add_featured(db: &impl ConnectionTrait, user_id: i64, count: u64) -> Se
         sort_at: Set(now),
         ..Default::default()
     });
-    bookshelf::Entity::insert_many(rows)
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
+    insert_ignore(db, rows).await?;
     Ok(())
 }
 
@@ -306,13 +302,11 @@ pub async fn web_login<C: ConnectionTrait + TransactionTrait>(
         .filter(oauth_state::Column::ExpiresAt.lt(now))
         .exec(db)
         .await?;
-    let fresh = oauth_state::Entity::insert(oauth_state::ActiveModel {
+    let used = oauth_state::ActiveModel {
         nonce: Set(nonce),
         expires_at: Set(now + Duration::seconds(STATE_LIFE)),
-    })
-    .on_conflict(OnConflict::new().do_nothing().to_owned())
-    .exec_without_returning(db)
-    .await?;
+    };
+    let fresh = insert_ignore(db, [used]).await?;
     if fresh != 1 {
         return Err(ServiceError::Auth(AuthFailure::StateInvalid));
     }
@@ -355,13 +349,13 @@ async fn upsert_web_user(
             .filter(user::Column::WebOpenid.eq(web_openid))
             .one(db)
             .await?;
-        if existing.is_none() {
-            if let Some(union) = unionid {
-                existing = user::Entity::find()
-                    .filter(user::Column::Unionid.eq(union))
-                    .one(db)
-                    .await?;
-            }
+        if existing.is_none()
+            && let Some(union) = unionid
+        {
+            existing = user::Entity::find()
+                .filter(user::Column::Unionid.eq(union))
+                .one(db)
+                .await?;
         }
         if let Some(u) = existing {
             let mut am = u.clone().into_active_model();
@@ -375,7 +369,7 @@ async fn upsert_web_user(
             am.updated_at = Set(now);
             return Ok((am.update(db).await?, false));
         }
-        let inserted = user::Entity::insert(user::ActiveModel {
+        let new_user = user::ActiveModel {
             web_openid: Set(Some(web_openid.to_owned())),
             unionid: Set(unionid.map(str::to_owned)),
             nickname: Set(truncate(nickname, 64)),
@@ -383,10 +377,8 @@ async fn upsert_web_user(
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        })
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
+        };
+        let inserted = insert_ignore(db, [new_user]).await?;
         if inserted == 1 {
             let created = user::Entity::find()
                 .filter(user::Column::WebOpenid.eq(web_openid))
@@ -471,6 +463,15 @@ fn decrypt_invalid(e: DecryptError) -> ServiceError {
     ServiceError::invalid(field, e.to_string())
 }
 
+/// What `wx.getUserInfo` gave the mini-program.
+#[derive(Debug, Clone, Copy)]
+pub struct WechatProfileInput<'a> {
+    pub encrypted_data: &'a str,
+    pub iv: &'a str,
+    pub raw_data: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
+
 /// Legacy `wx.getUserInfo` data, decrypted with the reader's stored session key.
 #[tracing::instrument(skip_all, fields(user_id))]
 pub async fn apply_wechat_profile(
@@ -478,10 +479,7 @@ pub async fn apply_wechat_profile(
     settings: &AuthSettings,
     app_id: &str,
     user_id: i64,
-    encrypted_data: &str,
-    iv: &str,
-    raw_data: Option<&str>,
-    signature: Option<&str>,
+    input: &WechatProfileInput<'_>,
 ) -> ServiceResult<user::Model> {
     let user = get_user(db, user_id).await?;
     let session_key = user
@@ -494,7 +492,7 @@ pub async fn apply_wechat_profile(
                 "no WeChat session for this reader: log in with wx.login() first",
             )
         })?;
-    match (raw_data, signature) {
+    match (input.raw_data, input.signature) {
         (Some(raw), Some(sig)) => {
             check_signature(raw, &session_key, sig).map_err(decrypt_invalid)?
         }
@@ -503,8 +501,8 @@ pub async fn apply_wechat_profile(
         }
         _ => {}
     }
-    let data =
-        decrypt_user_data(&session_key, encrypted_data, iv, app_id).map_err(decrypt_invalid)?;
+    let data = decrypt_user_data(&session_key, input.encrypted_data, input.iv, app_id)
+        .map_err(decrypt_invalid)?;
     let mut am = user.clone().into_active_model();
     if let Some(n) = data.get("nickName").and_then(|v| v.as_str()) {
         am.nickname = Set(truncate(n, 64));
@@ -512,10 +510,10 @@ pub async fn apply_wechat_profile(
     if let Some(a) = data.get("avatarUrl").and_then(|v| v.as_str()) {
         am.avatar_url = Set(truncate(a, 512));
     }
-    if user.unionid.is_none() {
-        if let Some(u) = data.get("unionId").and_then(|v| v.as_str()) {
-            am.unionid = Set(Some(u.to_owned()));
-        }
+    if user.unionid.is_none()
+        && let Some(u) = data.get("unionId").and_then(|v| v.as_str())
+    {
+        am.unionid = Set(Some(u.to_owned()));
     }
     am.updated_at = Set(Utc::now());
     Ok(am.update(db).await?)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use entity::{auth_session, refresh_token};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
     TransactionSession, TransactionTrait,
@@ -245,17 +245,15 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
             .rows_affected
             == 1;
     if fresh_use {
-        refresh_token::Entity::insert(refresh_token::ActiveModel {
+        let successor_row = refresh_token::ActiveModel {
             session_id: Set(session.id),
             token_hash: Set(sha256_hex(next.as_bytes())),
             created_at: Set(now),
             expires_at: Set(session.expires_at),
             used_at: Set(None),
             ..Default::default()
-        })
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(&txn)
-        .await?;
+        };
+        crate::db::insert_ignore(&txn, [successor_row]).await?;
     } else {
         let used_at = row.used_at.unwrap_or(now);
         if now - used_at > settings.refresh_grace {

@@ -2,8 +2,12 @@
 
 use std::time::Duration;
 
+use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    DbErr, Insert, QueryTrait, Statement,
+};
 
 /// Pool settings; the defaults suit the server.
 #[derive(Debug, Clone)]
@@ -56,4 +60,32 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Postgres => "postgres",
         _ => "unknown",
     }
+}
+
+/// Inserts rows, skipping any that would violate a unique key; returns how many were
+/// inserted. (sea-query renders MySQL's `IGNORE` after the values, which MySQL rejects, so
+/// MySQL gets `INSERT IGNORE` here; the SQL stays parameterised.)
+pub async fn insert_ignore<A, I>(db: &impl ConnectionTrait, rows: I) -> Result<u64, DbErr>
+where
+    A: ActiveModelTrait,
+    I: IntoIterator<Item = A>,
+{
+    let mut stmt = Insert::many(rows).into_query();
+    let result = match db.get_database_backend() {
+        DbBackend::MySql => {
+            let (sql, values) = stmt.build(MysqlQueryBuilder);
+            let sql = sql.replacen("INSERT ", "INSERT IGNORE ", 1);
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::MySql,
+                sql,
+                values,
+            ))
+            .await?
+        }
+        _ => {
+            stmt.on_conflict(OnConflict::new().do_nothing().to_owned());
+            db.execute(&stmt).await?
+        }
+    };
+    Ok(result.rows_affected())
 }

@@ -29,11 +29,25 @@ const TABLES: &[&str] = &[
 ];
 
 /// (method, path) of every operation the server must document in its OpenAPI document.
-pub const DOCUMENTED: &[(&str, &str)] = &[("get", "/healthz"), ("get", "/readyz")];
+pub const DOCUMENTED: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/auth/wechat-web/authorize"),
+    ("get", "/api/v1/auth/wechat-web/callback"),
+    ("get", "/api/v1/me"),
+    ("patch", "/api/v1/me"),
+    ("delete", "/api/v1/me"),
+    ("post", "/api/v1/me/wechat-profile"),
+    ("post", "/api/v1/me/phone"),
+];
 
 crate::db_tests!(
     probes_answer,
     unknown_route_and_wrong_method_have_the_error_shape,
+    malformed_input_gets_the_error_shape,
     openapi_lists_every_route,
     migrations_round_trip,
 );
@@ -70,6 +84,80 @@ async fn unknown_route_and_wrong_method_have_the_error_shape(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(resp.headers()["x-request-id"], "abc-123");
+}
+
+async fn malformed_input_gets_the_error_shape(app: TestApp) {
+    let post = |body: &'static str, ct: Option<&'static str>| {
+        let mut req = app.client.post(app.api("/auth/login")).body(body);
+        if let Some(ct) = ct {
+            req = req.header("content-type", ct);
+        }
+        req.send()
+    };
+    let json_ct = Some("application/json");
+    error(
+        post("{\"code\":", json_ct).await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    error(post("not json", json_ct).await.unwrap(), 400, "bad_request").await;
+    error(
+        post("{\"code\":\"x\"}", None).await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    error(
+        post("{\"code\":\"x\"}", Some("text/plain")).await.unwrap(),
+        400,
+        "bad_request",
+    )
+    .await;
+    let err = error(
+        post("{\"code\":42}", json_ct).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(err["details"]["body"].is_array(), "{err}");
+    let err = error(post("{}", json_ct).await.unwrap(), 422, "validation_failed").await;
+    assert!(
+        err["details"]["body"][0].as_str().unwrap().contains("code"),
+        "{err}"
+    );
+    let err = error(
+        post("{\"code\":\"\"}", json_ct).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(err["details"]["code"][0], "must be 1 to 128 characters");
+    // A body over the limit (256 KiB by default) is a 413 in the same shape.
+    let huge = format!("{{\"code\":\"{}\"}}", "x".repeat(300 * 1024));
+    let resp = app
+        .client
+        .post(app.api("/auth/login"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    error(resp, 413, "payload_too_large").await;
+    // Unparsable and out-of-range query parameters.
+    error(
+        app.get("/auth/wechat-web/authorize?scope=x").await,
+        400,
+        "bad_request",
+    )
+    .await;
+    let err = error(
+        app.get("/auth/wechat-web/authorize?redirect_uri=").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(err["details"]["redirect_uri"].is_array(), "{err}");
 }
 
 async fn openapi_lists_every_route(app: TestApp) {
@@ -161,7 +249,8 @@ async fn readiness_follows_the_database() {
     let mut via_proxy = real.clone();
     via_proxy.set_host(Some("127.0.0.1")).unwrap();
     via_proxy.set_port(Some(proxy.addr.port())).unwrap();
-    let app = TestApp::spawn_on_url(Backend::MySql, testdb, via_proxy.as_str(), &[]).await;
+    let wechat = Arc::new(crate::support::spawn_emulator(Default::default()).await);
+    let app = TestApp::spawn_on_url(Backend::MySql, testdb, wechat, via_proxy.as_str(), &[]).await;
 
     json(
         app.client.get(app.url("/readyz")).send().await.unwrap(),

@@ -4,5 +4,6 @@
 
 mod support;
 
+mod auth;
 mod foundation;
 mod proxy;

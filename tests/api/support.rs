@@ -8,6 +8,7 @@ use api::config::Config;
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::Value;
+use service::wechat::emulator::{Emulator, EmulatorConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -99,6 +100,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The WeChat emulator this app talks to over HTTP.
+    pub wechat: Arc<Emulator>,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub backend: Backend,
@@ -114,10 +117,47 @@ impl Drop for TestApp {
     }
 }
 
-pub fn init_test_logging() {
-    if std::env::var("TEST_LOG").is_ok() {
-        api::telemetry::init();
+/// Every log line of the test run, so that tests can check that no secret was logged.
+static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = std::io::stderr().write_all(buf);
+        }
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
     }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a subscriber that records every event at debug level and above.
+pub fn init_test_logging() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buf
+    });
+}
+
+/// Everything logged so far in this test binary.
+pub fn captured_logs() -> String {
+    LOGS.get()
+        .map(|b| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned())
+        .unwrap_or_default()
 }
 
 impl TestApp {
@@ -130,18 +170,26 @@ impl TestApp {
     /// Same, with extra configuration variables.
     pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Option<Self> {
         let db = Arc::new(TestDb::create(backend).await?);
-        Some(Self::spawn_on(backend, db, env).await)
+        let wechat = Arc::new(spawn_emulator(EmulatorConfig::default()).await);
+        Some(Self::spawn_on(backend, db, wechat, env).await)
     }
 
-    /// Another app instance on an existing test database (e.g. two servers, one database).
-    pub async fn spawn_on(backend: Backend, testdb: Arc<TestDb>, env: &[(&str, &str)]) -> Self {
-        Self::spawn_on_url(backend, testdb.clone(), &testdb.url.clone(), env).await
+    /// Another app instance on an existing test database and emulator (e.g. two servers).
+    pub async fn spawn_on(
+        backend: Backend,
+        testdb: Arc<TestDb>,
+        wechat: Arc<Emulator>,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let url = testdb.url.clone();
+        Self::spawn_on_url(backend, testdb, wechat, &url, env).await
     }
 
     /// An app whose `DATABASE_URL` is `url` (e.g. through a proxy) on the test database.
     pub async fn spawn_on_url(
         backend: Backend,
         testdb: Arc<TestDb>,
+        wechat: Arc<Emulator>,
         url: &str,
         env: &[(&str, &str)],
     ) -> Self {
@@ -149,6 +197,9 @@ impl TestApp {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".into(), url.to_owned()),
             ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+            ("WECHAT_API_BASE".into(), wechat.base_url.clone()),
+            ("WECHAT_APP_ID".into(), wechat.app_id().to_owned()),
+            ("WECHAT_APP_SECRET".into(), wechat.app_secret().to_owned()),
         ]);
         for (k, v) in env {
             vars.insert((*k).into(), (*v).into());
@@ -180,6 +231,7 @@ impl TestApp {
             .expect("client");
         Self {
             addr,
+            wechat,
             client,
             db,
             backend,
@@ -215,13 +267,68 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Runs a raw statement on the test database (for test set-up only).
-    pub async fn exec(&self, sql: &str) {
-        self.db
-            .execute_raw(Statement::from_string(self.db.get_database_backend(), sql))
-            .await
-            .expect("exec");
+    /// The test database this app runs on (to start a second instance on it).
+    pub fn test_db(&self) -> Arc<TestDb> {
+        self._db.clone()
     }
+
+    /// Logs `name` in with a fresh code; returns the login body.
+    pub async fn login(&self, name: &str) -> Value {
+        let code = self.wechat.mint_code(name);
+        json(
+            self.post_json("/auth/login", &serde_json::json!({ "code": code }))
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// Logs `name` in; returns the access token.
+    pub async fn token(&self, name: &str) -> String {
+        self.login(name).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.api(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.api(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Counts rows of a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+}
+
+pub async fn spawn_emulator(config: EmulatorConfig) -> Emulator {
+    Emulator::spawn(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("emulator")
 }
 
 /// Reads a JSON body, asserting the status first (the body is shown when it differs).

@@ -94,8 +94,13 @@ async fn logout(
     let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|_| ApiError::BadRequest("malformed JSON body".into()))?
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::invalid("body", e.to_string())
+            } else {
+                ApiError::BadRequest("malformed JSON body".into())
+            }
+        })?
     };
     req.validate()?;
     service::auth::logout(

@@ -83,10 +83,12 @@ async fn wechat_profile(
         &state.auth,
         state.wechat.app_id(),
         user.id(),
-        &req.encrypted_data,
-        &req.iv,
-        req.raw_data.as_deref(),
-        req.signature.as_deref(),
+        &service::account::WechatProfileInput {
+            encrypted_data: &req.encrypted_data,
+            iv: &req.iv,
+            raw_data: req.raw_data.as_deref(),
+            signature: req.signature.as_deref(),
+        },
     )
     .await?;
     Ok(Json(u.into()))

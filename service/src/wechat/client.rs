@@ -319,17 +319,17 @@ impl WechatClient {
             .map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
         let value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|_| WechatError::InvalidResponse("body is not JSON".into()))?;
-        if let Some(errcode) = value.get("errcode").and_then(|c| c.as_i64()) {
-            if errcode != 0 {
-                let errmsg = value
-                    .get("errmsg")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("")
-                    .chars()
-                    .take(200)
-                    .collect();
-                return Err(WechatError::Api { errcode, errmsg });
-            }
+        if let Some(errcode) = value.get("errcode").and_then(|c| c.as_i64())
+            && errcode != 0
+        {
+            let errmsg = value
+                .get("errmsg")
+                .and_then(|m| m.as_str())
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect();
+            return Err(WechatError::Api { errcode, errmsg });
         }
         serde_json::from_value(value)
             .map_err(|_| WechatError::InvalidResponse("missing or mistyped fields".into()))

@@ -128,7 +128,7 @@ mod tests {
             DecryptError::Decrypt
         );
         assert_eq!(
-            decrypt_user_data(SESSION_KEY, "abc", IV, APPID).unwrap_err(),
+            decrypt_user_data(SESSION_KEY, "YWJj", IV, APPID).unwrap_err(),
             DecryptError::Decrypt
         );
         assert_eq!(

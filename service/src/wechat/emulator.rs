@@ -16,6 +16,9 @@
 //! 5 minutes), `GET /_emulator/stats`, `POST /_emulator/advance?secs=N` moves the emulator's
 //! clock, `POST /_emulator/invalidate-token` kills the current access tokens.
 
+// Handlers here return WeChat's answers, errors included, as ready responses.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -254,10 +257,10 @@ fn check_app(shared: &Shared, appid: Option<&str>, secret: Option<&str>) -> Resu
     if appid != Some(shared.config.app_id.as_str()) {
         return Err(wx_error(40013, "invalid appid"));
     }
-    if let Some(secret) = secret {
-        if secret != shared.config.app_secret {
-            return Err(wx_error(40125, "invalid appsecret"));
-        }
+    if let Some(secret) = secret
+        && secret != shared.config.app_secret
+    {
+        return Err(wx_error(40125, "invalid appsecret"));
     }
     Ok(())
 }

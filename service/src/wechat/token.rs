@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use entity::wechat_access_token as wat;
 use rand::Rng;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
 
@@ -86,13 +86,13 @@ impl AccessTokenManager {
                 .one(db)
                 .await?;
             let valid = row.as_ref().and_then(|r| self.valid_token(r, now));
-            if let (Some(row), Some(token)) = (&row, &valid) {
-                if !needs_refresh(row, now) {
-                    return Ok(Current {
-                        token: token.clone(),
-                        version: row.version,
-                    });
-                }
+            if let (Some(row), Some(token)) = (&row, &valid)
+                && !needs_refresh(row, now)
+            {
+                return Ok(Current {
+                    token: token.clone(),
+                    version: row.version,
+                });
             }
             if row.is_none() {
                 self.ensure_row(db, &app_id, now).await?;
@@ -137,10 +137,7 @@ impl AccessTokenManager {
             updated_at: Set(now),
             ..Default::default()
         };
-        wat::Entity::insert(row)
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
+        crate::db::insert_ignore(db, [row]).await?;
         Ok(())
     }
 
