@@ -51,6 +51,8 @@ pub struct Config {
     pub auth_rate_limit_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Load the demo catalog into an empty database at start (development only).
+    pub load_demo_catalog: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -135,6 +137,7 @@ impl Config {
                 120,
             )?,
             trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
+            load_demo_catalog: boolean(get("LOAD_DEMO_CATALOG"), "LOAD_DEMO_CATALOG", true)?,
         };
         config.check()?;
         Ok(config)

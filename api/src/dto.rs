@@ -202,3 +202,186 @@ pub struct PhoneResponse {
     pub phone_number: String,
     pub country_code: String,
 }
+
+// ---- catalog ----
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRefBody {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A novel in lists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NovelSummary {
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub cover_url: String,
+    /// Short intro (the detail has the full text).
+    pub intro: String,
+    pub category: CategoryRefBody,
+    /// `male` or `female`.
+    pub channel: String,
+    /// `serial` or `finished`.
+    pub status: String,
+    pub word_count: i64,
+    pub chapter_count: i32,
+    pub heat: i64,
+    pub collect_count: i64,
+    pub updated_at: String,
+}
+
+impl From<&service::catalog::NovelSummary> for NovelSummary {
+    fn from(n: &service::catalog::NovelSummary) -> Self {
+        Self {
+            id: n.id,
+            title: n.title.clone(),
+            author: n.author.clone(),
+            cover_url: n.cover_url.clone(),
+            intro: n.intro.clone(),
+            category: CategoryRefBody {
+                id: n.category.id,
+                name: n.category.name.clone(),
+            },
+            channel: n.channel.clone(),
+            status: n.status.clone(),
+            word_count: n.word_count,
+            chapter_count: n.chapter_count,
+            heat: n.heat,
+            collect_count: n.collect_count,
+            updated_at: rfc3339(n.updated_at),
+        }
+    }
+}
+
+impl From<service::catalog::NovelSummary> for NovelSummary {
+    fn from(n: service::catalog::NovelSummary) -> Self {
+        (&n).into()
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Chapter {
+    pub id: i64,
+    pub novel_id: i64,
+    /// 1-based reading order.
+    pub index: i32,
+    pub title: String,
+    pub word_count: i32,
+    pub updated_at: String,
+}
+
+impl From<&service::catalog::ChapterMeta> for Chapter {
+    fn from(c: &service::catalog::ChapterMeta) -> Self {
+        Self {
+            id: c.id,
+            novel_id: c.novel_id,
+            index: c.index,
+            title: c.title.clone(),
+            word_count: c.word_count,
+            updated_at: rfc3339(c.updated_at),
+        }
+    }
+}
+
+impl From<service::catalog::ChapterMeta> for Chapter {
+    fn from(c: service::catalog::ChapterMeta) -> Self {
+        (&c).into()
+    }
+}
+
+/// Where the reader is in a novel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Progress {
+    pub novel_id: i64,
+    pub chapter_id: i64,
+    pub chapter_index: i32,
+    pub chapter_title: String,
+    /// Characters into the chapter.
+    pub offset: i32,
+    /// 0..=100, of the whole novel.
+    pub percent: f64,
+    pub updated_at: String,
+}
+
+impl From<service::reader::Progress> for Progress {
+    fn from(p: service::reader::Progress) -> Self {
+        Self {
+            novel_id: p.novel_id,
+            chapter_id: p.chapter_id,
+            chapter_index: p.chapter_index,
+            chapter_title: p.chapter_title,
+            offset: p.offset,
+            percent: p.percent,
+            updated_at: rfc3339(p.updated_at),
+        }
+    }
+}
+
+/// `NovelSummary` with the full intro, the latest and first chapter; with a token also
+/// `on_shelf` and `progress`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NovelDetail {
+    #[serde(flatten)]
+    pub summary: NovelSummary,
+    pub latest_chapter: Option<Chapter>,
+    pub first_chapter_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_shelf: Option<bool>,
+    /// Present (possibly null) only when a token is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Progress>)]
+    pub progress: Option<Option<Progress>>,
+}
+
+/// A chapter with its text; with a token also the reader's `progress`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChapterContent {
+    #[serde(flatten)]
+    pub chapter: Chapter,
+    pub content: String,
+    pub prev_chapter_id: Option<i64>,
+    pub next_chapter_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Progress>)]
+    pub progress: Option<Option<Progress>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubCategory {
+    pub id: i64,
+    pub name: String,
+    pub novel_count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+    pub channel: String,
+    pub icon_url: String,
+    pub novel_count: i64,
+    pub subcategories: Vec<SubCategory>,
+}
+
+impl From<&service::catalog::CategoryNode> for Category {
+    fn from(c: &service::catalog::CategoryNode) -> Self {
+        Self {
+            id: c.id,
+            name: c.name.clone(),
+            channel: c.channel.clone(),
+            icon_url: c.icon_url.clone(),
+            novel_count: c.novel_count,
+            subcategories: c
+                .subcategories
+                .iter()
+                .map(|s| SubCategory {
+                    id: s.id,
+                    name: s.name.clone(),
+                    novel_count: s.novel_count,
+                })
+                .collect(),
+        }
+    }
+}

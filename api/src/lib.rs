@@ -2,6 +2,7 @@
 //! Nothing here talks SQL; handlers call `service`.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod dto;
 pub mod error;

@@ -1,5 +1,7 @@
 //! The `literature` binary: `serve` (default) runs the HTTP server.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
@@ -20,6 +22,41 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
+    /// Import novels from a JSON Lines file (one novel per line).
+    Import {
+        /// The `.jsonl` file.
+        file: PathBuf,
+    },
+    /// Import a plain-text novel (UTF-8 or GB18030/GBK), split into chapters at its headings.
+    ImportTxt {
+        file: PathBuf,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        author: String,
+        /// `male` or `female`.
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        subcategory: Option<String>,
+        /// `serial` or `finished`.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        intro: Option<String>,
+    },
+    /// Fill the database with a deterministic synthetic catalog (for benchmarks).
+    Seed {
+        /// Required: the only kind of seed there is, named so it is never run by accident.
+        #[arg(long)]
+        synthetic: bool,
+        #[arg(long, default_value_t = 10_000)]
+        novels: u64,
+        #[arg(long, default_value_t = 50)]
+        chapters: u32,
+    },
 }
 
 #[tokio::main]
@@ -36,6 +73,56 @@ async fn main() -> std::process::ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Import { file } => operator(config, async |db| {
+            let summary = api::cli::import_jsonl(&db, &file).await?;
+            println!("{summary}");
+            anyhow::ensure!(summary.failed.is_empty(), "{} lines failed", summary.failed.len());
+            Ok(())
+        })
+        .await,
+        Command::ImportTxt {
+            file,
+            title,
+            author,
+            channel,
+            category,
+            subcategory,
+            status,
+            intro,
+        } => operator(config, async |db| {
+            let meta = service::import::ImportNovel {
+                title,
+                author,
+                channel,
+                category,
+                subcategory,
+                status,
+                intro,
+                cover_url: None,
+                heat: None,
+                collect_count: None,
+                chapters: Vec::new(),
+            };
+            let summary = api::cli::import_txt(&db, &file, meta).await?;
+            println!("{summary}");
+            Ok(())
+        })
+        .await,
+        Command::Seed {
+            synthetic,
+            novels,
+            chapters,
+        } => operator(config, async |db| {
+            anyhow::ensure!(synthetic, "only `seed --synthetic` exists");
+            let started = std::time::Instant::now();
+            let created = api::cli::seed(&db, novels, chapters).await?;
+            println!(
+                "seeded {created} new synthetic novels ({novels} requested × {chapters} chapters) in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        })
+        .await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -46,15 +133,18 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Connects and migrates, then runs an operator command.
+async fn operator(
+    config: Config,
+    run: impl AsyncFnOnce(sea_orm::DatabaseConnection) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let db = connect(&config).await?;
+    run(db).await
+}
+
+async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     use anyhow::Context;
     use sea_orm_migration::MigratorTrait;
-
-    if config.jwt_secret_is_default {
-        tracing::warn!(
-            "JWT_SECRET is not set: using the development default. NEVER do this in production."
-        );
-    }
     let db = service::db::connect(
         &config.database_url,
         &service::db::DbOptions {
@@ -74,7 +164,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .context("applying migrations failed")?;
         tracing::info!("migrations are up to date");
     }
+    Ok(db)
+}
 
+async fn serve(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if config.jwt_secret_is_default {
+        tracing::warn!(
+            "JWT_SECRET is not set: using the development default. NEVER do this in production."
+        );
+    }
+    let db = connect(&config).await?;
+    if !config.is_production()
+        && config.load_demo_catalog
+        && let Some(summary) = api::cli::load_demo_if_empty(&db).await?
+    {
+        tracing::info!(%summary, "empty catalog: loaded the demo catalog");
+    }
     let addr = config.bind_addr;
     let state = api::build_state(config, db).await?;
     let app = api::router(state);

@@ -19,6 +19,7 @@ pub const BEARER: &str = "bearer";
     tags(
         (name = "auth", description = "WeChat login, tokens, logout"),
         (name = "account", description = "The reader's account"),
+        (name = "catalog", description = "Categories, novels, chapters, rankings"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use service::account::LoginCodes;
 use service::auth::AuthSettings;
+use service::catalog_cache::CatalogCache;
 use service::wechat::WechatClient;
 use service::wechat::emulator::{Emulator, EmulatorConfig};
 use service::wechat::token::AccessTokenManager;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub wechat_tokens: AccessTokenManager,
     pub login_codes: LoginCodes,
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub catalog: CatalogCache,
     /// The in-process WeChat emulator in development; kept alive with the state.
     pub emulator: Option<Arc<Emulator>>,
 }
@@ -66,6 +68,8 @@ impl AppState {
             .ok_or_else(|| anyhow::anyhow!("AUTH_RATE_LIMIT_PER_MINUTE must be at least 1"))?;
         let auth_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
         spawn_limiter_gc(&auth_limiter);
+        let catalog = CatalogCache::default();
+        catalog.spawn_watcher(db.clone(), std::time::Duration::from_secs(2));
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -74,6 +78,7 @@ impl AppState {
             wechat_tokens,
             login_codes: LoginCodes::default(),
             auth_limiter,
+            catalog,
             emulator,
         })
     }

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table. Schema changes go through `migration`.
 
+pub mod app_meta;
 pub mod auth_session;
 pub mod bookshelf;
 pub mod browse_history;

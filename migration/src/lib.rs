@@ -8,6 +8,7 @@ mod m20261122_000002_catalog;
 mod m20261122_000003_reader_data;
 mod m20261122_000004_search;
 mod m20261122_000005_login_codes;
+mod m20261122_000006_app_meta;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_reader_data::Migration),
             Box::new(m20261122_000004_search::Migration),
             Box::new(m20261122_000005_login_codes::Migration),
+            Box::new(m20261122_000006_app_meta::Migration),
         ]
     }
 }

@@ -3,9 +3,12 @@
 
 pub mod account;
 pub mod auth;
+pub mod catalog;
+pub mod catalog_cache;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod page;
 pub mod reader;
 pub mod wechat;

@@ -10,6 +10,7 @@ use crate::support::{Backend, TestApp, TestDb, error, json};
 /// Every table the API needs; migrations must create all of them and drop all of them.
 const TABLES: &[&str] = &[
     "users",
+    "app_meta",
     "login_codes",
     "auth_sessions",
     "refresh_tokens",

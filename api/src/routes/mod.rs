@@ -1,6 +1,7 @@
 //! Route modules; each exports `router() -> OpenApiRouter<AppState>`.
 
 pub mod auth;
+pub mod catalog;
 pub mod health;
 pub mod me;
 
@@ -14,4 +15,5 @@ pub fn v1(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(health::v1_aliases())
         .merge(auth::router(state.clone()))
         .merge(me::router())
+        .merge(catalog::router())
 }

@@ -1,0 +1,164 @@
+//! Operator commands: `import`, `import-txt`, `seed --synthetic`, and the demo catalog.
+
+use std::path::Path;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use service::ServiceError;
+use service::import::{ImportNovel, decode_text, import_novel, split_chapters};
+use tokio::io::AsyncBufReadExt;
+
+/// The demo catalog shipped in the binary (public-domain classics).
+pub const DEMO_CATALOG: &str = include_str!("../../data/demo.jsonl");
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub chapters_added: usize,
+    pub chapters_updated: usize,
+    pub failed: Vec<(usize, String)>,
+}
+
+impl std::fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "imported {} novels ({} new, {} updated), {} chapters added, {} updated; {} lines failed",
+            self.created + self.updated,
+            self.created,
+            self.updated,
+            self.chapters_added,
+            self.chapters_updated,
+            self.failed.len()
+        )
+    }
+}
+
+/// A readable one-line reason for a failed novel.
+fn reason(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Invalid(fields) => fields
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; "),
+        ServiceError::Conflict(_) => "conflicts with a concurrent change; retry".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Imports one JSON line; `Err` carries the reason.
+async fn import_line(
+    db: &DatabaseConnection,
+    line: &str,
+    summary: &mut ImportSummary,
+) -> Result<(), String> {
+    let novel: ImportNovel =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let outcome = import_novel(db, &novel).await.map_err(|e| reason(&e))?;
+    if outcome.created {
+        summary.created += 1;
+    } else {
+        summary.updated += 1;
+    }
+    summary.chapters_added += outcome.chapters_added;
+    summary.chapters_updated += outcome.chapters_updated;
+    Ok(())
+}
+
+/// Imports a JSON Lines file: bad lines are reported with their number and skipped.
+pub async fn import_jsonl(db: &DatabaseConnection, path: &Path) -> anyhow::Result<ImportSummary> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    // indicatif draws only on a terminal; piped output stays clean.
+    let bar = ProgressBar::new(size).with_style(
+        ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut lines = tokio::io::BufReader::new(file).lines();
+    let mut summary = ImportSummary::default();
+    let mut n = 0;
+    while let Some(line) = lines
+        .next_line()
+        .await
+        .with_context(|| format!("reading {}", path.display()))?
+    {
+        n += 1;
+        bar.inc(line.len() as u64 + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(why) = import_line(db, &line, &mut summary).await {
+            bar.suspend(|| eprintln!("line {n}: {why}"));
+            summary.failed.push((n, why));
+        }
+        bar.set_message(format!("{} novels", summary.created + summary.updated));
+    }
+    bar.finish_and_clear();
+    service::catalog_cache::bump_catalog_version(db).await?;
+    Ok(summary)
+}
+
+/// Imports a plain-text novel, split into chapters at its headings.
+pub async fn import_txt(
+    db: &DatabaseConnection,
+    path: &Path,
+    meta: ImportNovel,
+) -> anyhow::Result<ImportSummary> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let chapters = split_chapters(&decode_text(&bytes));
+    anyhow::ensure!(!chapters.is_empty(), "{} has no text", path.display());
+    let novel = ImportNovel { chapters, ..meta };
+    let mut summary = ImportSummary::default();
+    let outcome = import_novel(db, &novel)
+        .await
+        .map_err(|e| anyhow::anyhow!(reason(&e)))?;
+    if outcome.created {
+        summary.created = 1;
+    } else {
+        summary.updated = 1;
+    }
+    summary.chapters_added = outcome.chapters_added;
+    summary.chapters_updated = outcome.chapters_updated;
+    service::catalog_cache::bump_catalog_version(db).await?;
+    Ok(summary)
+}
+
+/// Loads the demo catalog into an empty database (development convenience).
+pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<ImportSummary>> {
+    if entity::novel::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let mut summary = ImportSummary::default();
+    for (i, line) in DEMO_CATALOG.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Err(why) = import_line(db, line, &mut summary).await {
+            summary.failed.push((i + 1, why));
+        }
+    }
+    service::catalog_cache::bump_catalog_version(db).await?;
+    Ok(Some(summary))
+}
+
+/// `seed --synthetic`: a deterministic catalog for benchmarks.
+pub async fn seed(db: &DatabaseConnection, novels: u64, chapters: u32) -> anyhow::Result<u64> {
+    let bar = ProgressBar::new(novels).with_style(
+        ProgressStyle::with_template("{spinner} [{bar:40}] {pos}/{len} novels {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let created =
+        service::import::seed_synthetic(db, novels, chapters, |done| bar.set_position(done))
+            .await?;
+    bar.finish_and_clear();
+    service::catalog_cache::bump_catalog_version(db).await?;
+    Ok(created)
+}

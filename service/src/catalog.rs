@@ -1,0 +1,534 @@
+//! The catalog an anonymous reader browses: categories, novels, chapters, rankings.
+//! Every listing is a fixed number of queries whatever the page size (no N+1).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{category, chapter, chapter_content, novel};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use crate::page::{PageRequest, Paged};
+use crate::{ServiceError, ServiceResult};
+
+const SHORT_INTRO_CHARS: usize = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Male,
+    Female,
+}
+
+impl Channel {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "male" => Some(Self::Male),
+            "female" => Some(Self::Female),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NovelStatus {
+    Serial,
+    Finished,
+}
+
+impl NovelStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "serial" => Some(Self::Serial),
+            "finished" => Some(Self::Finished),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Serial => "serial",
+            Self::Finished => "finished",
+        }
+    }
+}
+
+/// Word-count buckets of the novel filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordsBucket {
+    Under500k,
+    From500kTo1m,
+    Over1m,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NovelSort {
+    #[default]
+    Hot,
+    Collect,
+    Latest,
+    Words,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RankingKind {
+    Hot,
+    Collect,
+    Latest,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NovelFilter {
+    /// A top-level category or a subcategory.
+    pub category_id: Option<i64>,
+    pub channel: Option<Channel>,
+    pub status: Option<NovelStatus>,
+    pub words: Option<WordsBucket>,
+    pub sort: NovelSort,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NovelSummary {
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub cover_url: String,
+    pub intro: String,
+    pub category: CategoryRef,
+    pub channel: String,
+    pub status: String,
+    pub word_count: i64,
+    pub chapter_count: i32,
+    pub heat: i64,
+    pub collect_count: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChapterMeta {
+    pub id: i64,
+    pub novel_id: i64,
+    pub index: i32,
+    pub title: String,
+    pub word_count: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<chapter::Model> for ChapterMeta {
+    fn from(c: chapter::Model) -> Self {
+        Self {
+            id: c.id,
+            novel_id: c.novel_id,
+            index: c.position,
+            title: c.title,
+            word_count: c.word_count,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NovelDetail {
+    pub summary: NovelSummary,
+    pub intro: String,
+    pub latest_chapter: Option<ChapterMeta>,
+    pub first_chapter_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChapterText {
+    pub meta: ChapterMeta,
+    pub content: String,
+    pub prev_chapter_id: Option<i64>,
+    pub next_chapter_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubCategory {
+    pub id: i64,
+    pub name: String,
+    pub novel_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryNode {
+    pub id: i64,
+    pub name: String,
+    pub channel: String,
+    pub icon_url: String,
+    pub novel_count: i64,
+    pub subcategories: Vec<SubCategory>,
+}
+
+fn short_intro(intro: &str) -> String {
+    let trimmed = intro.trim();
+    let mut out: String = trimmed.chars().take(SHORT_INTRO_CHARS).collect();
+    if out.len() < trimmed.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Builds summaries for a list of novels with one query for their categories.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    novels: Vec<novel::Model>,
+) -> ServiceResult<Vec<NovelSummary>> {
+    let mut ids: Vec<i64> = novels.iter().map(|n| n.category_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: HashMap<i64, String> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        category::Entity::find()
+            .filter(category::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect()
+    };
+    Ok(novels
+        .into_iter()
+        .map(|n| NovelSummary {
+            category: CategoryRef {
+                id: n.category_id,
+                name: names.get(&n.category_id).cloned().unwrap_or_default(),
+            },
+            intro: short_intro(&n.intro),
+            id: n.id,
+            title: n.title,
+            author: n.author,
+            cover_url: n.cover_url,
+            channel: n.channel,
+            status: n.status,
+            word_count: n.word_count,
+            chapter_count: n.chapter_count,
+            heat: n.heat,
+            collect_count: n.collect_count,
+            updated_at: n.updated_at,
+        })
+        .collect())
+}
+
+/// Summaries of the given novel ids, in the given order (missing ids are skipped).
+pub async fn summaries_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> ServiceResult<Vec<NovelSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_id: HashMap<i64, novel::Model> = novel::Entity::find()
+        .filter(novel::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    summaries(db, ordered).await
+}
+
+fn sorted(select: Select<novel::Entity>, sort: NovelSort) -> Select<novel::Entity> {
+    let col = match sort {
+        NovelSort::Hot => novel::Column::Heat,
+        NovelSort::Collect => novel::Column::CollectCount,
+        NovelSort::Latest => novel::Column::UpdatedAt,
+        NovelSort::Words => novel::Column::WordCount,
+    };
+    select
+        .order_by(col, Order::Desc)
+        .order_by(novel::Column::Id, Order::Asc)
+}
+
+/// `GET /novels`.
+pub async fn list_novels(
+    db: &impl ConnectionTrait,
+    filter: &NovelFilter,
+    page: PageRequest,
+) -> ServiceResult<Paged<NovelSummary>> {
+    let mut cond = Condition::all();
+    if let Some(id) = filter.category_id {
+        cond = cond.add(
+            Condition::any()
+                .add(novel::Column::CategoryId.eq(id))
+                .add(novel::Column::TopCategoryId.eq(id)),
+        );
+    }
+    if let Some(c) = filter.channel {
+        cond = cond.add(novel::Column::Channel.eq(c.as_str()));
+    }
+    if let Some(s) = filter.status {
+        cond = cond.add(novel::Column::Status.eq(s.as_str()));
+    }
+    match filter.words {
+        Some(WordsBucket::Under500k) => cond = cond.add(novel::Column::WordCount.lt(500_000)),
+        Some(WordsBucket::From500kTo1m) => {
+            cond = cond
+                .add(novel::Column::WordCount.gte(500_000))
+                .add(novel::Column::WordCount.lt(1_000_000))
+        }
+        Some(WordsBucket::Over1m) => cond = cond.add(novel::Column::WordCount.gte(1_000_000)),
+        None => {}
+    }
+    let base = novel::Entity::find().filter(cond);
+    let total = base.clone().count(db).await?;
+    let rows = sorted(base, filter.sort)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    Ok(Paged::new(summaries(db, rows).await?, page, total))
+}
+
+/// `GET /novels/{id}`: the summary, the full intro, the latest and the first chapter.
+pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<NovelDetail> {
+    let n = novel::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let intro = n.intro.clone();
+    let ends: Vec<chapter::Model> = chapter::Entity::find()
+        .filter(chapter::Column::NovelId.eq(id))
+        .filter(
+            Condition::any().add(chapter::Column::Position.eq(1)).add(
+                chapter::Column::Position.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .expr(Expr::col(chapter::Column::Position).max())
+                        .from(chapter::Entity)
+                        .and_where(Expr::col(chapter::Column::NovelId).eq(id))
+                        .to_owned(),
+                ),
+            ),
+        )
+        .all(db)
+        .await?;
+    let first_chapter_id = ends.iter().find(|c| c.position == 1).map(|c| c.id);
+    let latest_chapter = ends
+        .into_iter()
+        .max_by_key(|c| c.position)
+        .map(ChapterMeta::from);
+    let summary = summaries(db, vec![n])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound)?;
+    Ok(NovelDetail {
+        summary,
+        intro,
+        latest_chapter,
+        first_chapter_id,
+    })
+}
+
+async fn ensure_novel(db: &impl ConnectionTrait, id: i64) -> ServiceResult<novel::Model> {
+    novel::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// `GET /novels/{id}/chapters`.
+pub async fn list_chapters(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+    order: SortOrder,
+    page: PageRequest,
+) -> ServiceResult<Paged<ChapterMeta>> {
+    let n = ensure_novel(db, novel_id).await?;
+    let order = if order == SortOrder::Desc {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let rows = chapter::Entity::find()
+        .filter(chapter::Column::NovelId.eq(novel_id))
+        .order_by(chapter::Column::Position, order)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?;
+    let total = u64::try_from(n.chapter_count).unwrap_or(0);
+    Ok(Paged::new(
+        rows.into_iter().map(ChapterMeta::from).collect(),
+        page,
+        total,
+    ))
+}
+
+/// `GET /novels/{id}/chapters/{chapter_id}`: a chapter of another novel is not found.
+pub async fn chapter_text(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+    chapter_id: i64,
+) -> ServiceResult<ChapterText> {
+    let c = chapter::Entity::find_by_id(chapter_id)
+        .filter(chapter::Column::NovelId.eq(novel_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let content = chapter_content::Entity::find_by_id(chapter_id)
+        .one(db)
+        .await?
+        .map(|c| c.content)
+        .unwrap_or_default();
+    let neighbours: Vec<(i64, i32)> = chapter::Entity::find()
+        .select_only()
+        .column(chapter::Column::Id)
+        .column(chapter::Column::Position)
+        .filter(chapter::Column::NovelId.eq(novel_id))
+        .filter(chapter::Column::Position.is_in([c.position - 1, c.position + 1]))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let find = |p: i32| {
+        neighbours
+            .iter()
+            .find(|(_, pos)| *pos == p)
+            .map(|(id, _)| *id)
+    };
+    Ok(ChapterText {
+        prev_chapter_id: find(c.position - 1),
+        next_chapter_id: find(c.position + 1),
+        content,
+        meta: c.into(),
+    })
+}
+
+/// `GET /novels/{id}/recommendations`: same top-level category, hottest first, never the
+/// novel itself; filled up from the global hot list.
+pub async fn recommendations(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+    limit: u64,
+) -> ServiceResult<Vec<NovelSummary>> {
+    let n = ensure_novel(db, novel_id).await?;
+    let mut picked = sorted(
+        novel::Entity::find()
+            .filter(novel::Column::TopCategoryId.eq(n.top_category_id))
+            .filter(novel::Column::Id.ne(novel_id)),
+        NovelSort::Hot,
+    )
+    .limit(limit)
+    .all(db)
+    .await?;
+    if (picked.len() as u64) < limit {
+        let mut exclude: Vec<i64> = picked.iter().map(|p| p.id).collect();
+        exclude.push(novel_id);
+        let more = sorted(
+            novel::Entity::find().filter(novel::Column::Id.is_not_in(exclude)),
+            NovelSort::Hot,
+        )
+        .limit(limit - picked.len() as u64)
+        .all(db)
+        .await?;
+        picked.extend(more);
+    }
+    summaries(db, picked).await
+}
+
+/// `GET /rankings/{kind}`.
+pub async fn ranking(
+    db: &impl ConnectionTrait,
+    kind: RankingKind,
+    channel: Option<Channel>,
+    limit: u64,
+) -> ServiceResult<Vec<NovelSummary>> {
+    let mut select = novel::Entity::find();
+    if let Some(c) = channel {
+        select = select.filter(novel::Column::Channel.eq(c.as_str()));
+    }
+    let select = match kind {
+        RankingKind::Hot => sorted(select, NovelSort::Hot),
+        RankingKind::Collect => sorted(select, NovelSort::Collect),
+        RankingKind::Latest => sorted(select, NovelSort::Latest),
+        RankingKind::Finished => sorted(
+            select.filter(novel::Column::Status.eq(NovelStatus::Finished.as_str())),
+            NovelSort::Hot,
+        ),
+    };
+    let rows = select.limit(limit).all(db).await?;
+    summaries(db, rows).await
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CountRow {
+    id: i64,
+    n: i64,
+}
+
+/// `GET /categories`: two levels with novel counts (three queries).
+pub async fn categories(
+    db: &impl ConnectionTrait,
+    channel: Option<Channel>,
+) -> ServiceResult<Vec<CategoryNode>> {
+    let mut select = category::Entity::find()
+        .order_by_asc(category::Column::SortOrder)
+        .order_by_asc(category::Column::Id);
+    if let Some(c) = channel {
+        select = select.filter(category::Column::Channel.eq(c.as_str()));
+    }
+    let all = select.all(db).await?;
+    let count_by = |col: novel::Column| {
+        novel::Entity::find()
+            .select_only()
+            .column_as(col, "id")
+            .column_as(Expr::col(novel::Column::Id).count(), "n")
+            .group_by(col)
+            .into_model::<CountRow>()
+            .all(db)
+    };
+    let leaf: HashMap<i64, i64> = count_by(novel::Column::CategoryId)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.n))
+        .collect();
+    let top: HashMap<i64, i64> = count_by(novel::Column::TopCategoryId)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.n))
+        .collect();
+    let mut nodes: Vec<CategoryNode> = all
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|c| CategoryNode {
+            id: c.id,
+            name: c.name.clone(),
+            channel: c.channel.clone(),
+            icon_url: c.icon_url.clone(),
+            novel_count: top.get(&c.id).copied().unwrap_or(0),
+            subcategories: Vec::new(),
+        })
+        .collect();
+    for sub in all.iter().filter(|c| c.parent_id.is_some()) {
+        if let Some(parent) = nodes.iter_mut().find(|n| Some(n.id) == sub.parent_id) {
+            parent.subcategories.push(SubCategory {
+                id: sub.id,
+                name: sub.name.clone(),
+                novel_count: leaf.get(&sub.id).copied().unwrap_or(0),
+            });
+        }
+    }
+    Ok(nodes)
+}

@@ -1,0 +1,179 @@
+//! In-process caches for hot, rarely changing catalog reads, bounded in size and time, and
+//! dropped on every instance when an import bumps the shared catalog version.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::app_meta;
+use moka::future::Cache;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use crate::ServiceResult;
+use crate::auth::unshare;
+use crate::catalog::{
+    self, CategoryNode, Channel, ChapterText, NovelDetail, NovelSummary, RankingKind,
+};
+
+const CATALOG_VERSION: &str = "catalog_version";
+const TTL: Duration = Duration::from_secs(60);
+
+type RankingKey = (RankingKind, Option<Channel>, u64);
+
+#[derive(Clone)]
+pub struct CatalogCache {
+    categories: Cache<Option<Channel>, Arc<Vec<CategoryNode>>>,
+    details: Cache<i64, Arc<NovelDetail>>,
+    chapters: Cache<(i64, i64), Arc<ChapterText>>,
+    rankings: Cache<RankingKey, Arc<Vec<NovelSummary>>>,
+    version: Arc<AtomicI64>,
+}
+
+impl Default for CatalogCache {
+    fn default() -> Self {
+        Self {
+            categories: Cache::builder().max_capacity(8).time_to_live(TTL).build(),
+            details: Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(TTL)
+                .build(),
+            // Weighted by text size: at most ~64 MiB of chapter text.
+            chapters: Cache::builder()
+                .weigher(|_, v: &Arc<ChapterText>| {
+                    u32::try_from(v.content.len() + 256).unwrap_or(u32::MAX)
+                })
+                .max_capacity(64 * 1024 * 1024)
+                .time_to_live(TTL)
+                .build(),
+            rankings: Cache::builder().max_capacity(512).time_to_live(TTL).build(),
+            version: Arc::new(AtomicI64::new(-1)),
+        }
+    }
+}
+
+impl CatalogCache {
+    pub async fn categories(
+        &self,
+        db: &impl ConnectionTrait,
+        channel: Option<Channel>,
+    ) -> ServiceResult<Arc<Vec<CategoryNode>>> {
+        self.categories
+            .try_get_with(channel, async {
+                Ok(Arc::new(catalog::categories(db, channel).await?))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    pub async fn novel_detail(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+    ) -> ServiceResult<Arc<NovelDetail>> {
+        self.details
+            .try_get_with(id, async {
+                Ok(Arc::new(catalog::novel_detail(db, id).await?))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    pub async fn chapter(
+        &self,
+        db: &impl ConnectionTrait,
+        novel_id: i64,
+        chapter_id: i64,
+    ) -> ServiceResult<Arc<ChapterText>> {
+        self.chapters
+            .try_get_with((novel_id, chapter_id), async {
+                Ok(Arc::new(
+                    catalog::chapter_text(db, novel_id, chapter_id).await?,
+                ))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    pub async fn ranking(
+        &self,
+        db: &impl ConnectionTrait,
+        kind: RankingKind,
+        channel: Option<Channel>,
+        limit: u64,
+    ) -> ServiceResult<Arc<Vec<NovelSummary>>> {
+        self.rankings
+            .try_get_with((kind, channel, limit), async {
+                Ok(Arc::new(catalog::ranking(db, kind, channel, limit).await?))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    pub fn clear(&self) {
+        self.categories.invalidate_all();
+        self.details.invalidate_all();
+        self.chapters.invalidate_all();
+        self.rankings.invalidate_all();
+    }
+
+    /// Drops everything when the shared catalog version moved; returns whether it did.
+    pub async fn sync(&self, db: &impl ConnectionTrait) -> ServiceResult<bool> {
+        let current = catalog_version(db).await?;
+        let seen = self.version.swap(current, Ordering::SeqCst);
+        if seen != current {
+            self.clear();
+            return Ok(seen != -1);
+        }
+        Ok(false)
+    }
+
+    /// Polls the catalog version so that imports reach every instance within `every`.
+    pub fn spawn_watcher(
+        &self,
+        db: DatabaseConnection,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match cache.sync(&db).await {
+                    Ok(true) => tracing::info!("catalog changed: caches cleared"),
+                    Ok(false) => {}
+                    Err(e) => tracing::debug!(error = %e, "catalog version check failed"),
+                }
+            }
+        })
+    }
+}
+
+pub async fn catalog_version(db: &impl ConnectionTrait) -> ServiceResult<i64> {
+    Ok(app_meta::Entity::find_by_id(CATALOG_VERSION.to_owned())
+        .one(db)
+        .await?
+        .map_or(0, |m| m.value))
+}
+
+/// Called by every import: each instance's watcher sees the change and drops its caches.
+pub async fn bump_catalog_version(db: &impl ConnectionTrait) -> ServiceResult<()> {
+    let now = Utc::now();
+    let row = app_meta::ActiveModel {
+        name: Set(CATALOG_VERSION.to_owned()),
+        value: Set(0),
+        updated_at: Set(now),
+    };
+    crate::db::insert_ignore(db, [row]).await?;
+    app_meta::Entity::update_many()
+        .col_expr(
+            app_meta::Column::Value,
+            Expr::col(app_meta::Column::Value).add(1),
+        )
+        .col_expr(app_meta::Column::UpdatedAt, Expr::value(now))
+        .filter(app_meta::Column::Name.eq(CATALOG_VERSION))
+        .exec(db)
+        .await?;
+    Ok(())
+}
