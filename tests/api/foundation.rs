@@ -43,6 +43,13 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ("delete", "/api/v1/me"),
     ("post", "/api/v1/me/wechat-profile"),
     ("post", "/api/v1/me/phone"),
+    ("get", "/api/v1/categories"),
+    ("get", "/api/v1/novels"),
+    ("get", "/api/v1/novels/{id}"),
+    ("get", "/api/v1/novels/{id}/chapters"),
+    ("get", "/api/v1/novels/{id}/chapters/{chapter_id}"),
+    ("get", "/api/v1/novels/{id}/recommendations"),
+    ("get", "/api/v1/rankings/{kind}"),
 ];
 
 crate::db_tests!(

@@ -102,6 +102,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// The WeChat emulator this app talks to over HTTP.
     pub wechat: Arc<Emulator>,
+    queries: Arc<std::sync::atomic::AtomicU64>,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub backend: Backend,
@@ -205,9 +206,17 @@ impl TestApp {
             vars.insert((*k).into(), (*v).into());
         }
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-        let db = service::db::connect(&config.database_url, &Default::default())
+        let mut db = service::db::connect(&config.database_url, &Default::default())
             .await
             .expect("connect test database");
+        // Counts the app's SQL statements (the catalog-version poll aside) for N+1 checks.
+        let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = queries.clone();
+        db.set_metric_callback(move |info| {
+            if !info.statement.sql.contains("app_meta") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
         migration::Migrator::up(&db, None)
             .await
             .expect("migrations");
@@ -231,6 +240,7 @@ impl TestApp {
             .expect("client");
         Self {
             addr,
+            queries,
             wechat,
             client,
             db,
@@ -265,6 +275,19 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// SQL statements the app has run so far.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Runs a raw statement on the test database (for test set-up only).
+    pub async fn exec(&self, sql: &str) {
+        self.db
+            .execute_raw(Statement::from_string(self.db.get_database_backend(), sql))
+            .await
+            .expect("exec");
     }
 
     /// The test database this app runs on (to start a second instance on it).

@@ -170,7 +170,6 @@ impl AccessTokenManager {
         db: &impl ConnectionTrait,
         app_id: &str,
     ) -> ServiceResult<Current> {
-        let fetched = self.client.stable_token().await;
         let release = wat::Entity::update_many()
             .col_expr(wat::Column::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(
@@ -179,6 +178,23 @@ impl AccessTokenManager {
             )
             .filter(wat::Column::AppId.eq(app_id))
             .filter(wat::Column::LeaseOwner.eq(self.instance.clone()));
+        // Double-check under the lease: another caller may have stored a fresh token between
+        // our read and our lease.
+        let now = Utc::now();
+        if let Some(row) = wat::Entity::find()
+            .filter(wat::Column::AppId.eq(app_id))
+            .one(db)
+            .await?
+            && let Some(token) = self.valid_token(&row, now)
+            && !needs_refresh(&row, now)
+        {
+            release.exec(db).await?;
+            return Ok(Current {
+                token,
+                version: row.version,
+            });
+        }
+        let fetched = self.client.stable_token().await;
         let fetched = match fetched {
             Ok(t) => t,
             Err(e) => {
