@@ -385,3 +385,189 @@ impl From<&service::catalog::CategoryNode> for Category {
         }
     }
 }
+
+// ---- the reader's own data ----
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShelfItem {
+    pub novel: NovelSummary,
+    pub added_at: String,
+    pub last_read: Option<Progress>,
+    /// Chapters after the last-read one.
+    pub unread_chapters: i32,
+    /// A chapter appeared since the reader last opened the novel.
+    pub has_update: bool,
+}
+
+impl From<service::library::ShelfItem> for ShelfItem {
+    fn from(i: service::library::ShelfItem) -> Self {
+        Self {
+            novel: i.novel.into(),
+            added_at: rfc3339(i.added_at),
+            last_read: i.last_read.map(Progress::from),
+            unread_chapters: i.unread_chapters,
+            has_update: i.has_update,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShelfEntry {
+    pub novel_id: i64,
+    pub on_shelf: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RemoveRequest {
+    /// 1..=100 novel ids.
+    #[validate(length(min = 1, max = 100, message = "must have 1 to 100 ids"))]
+    pub novel_ids: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removed {
+    pub removed: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastRead {
+    pub novel: NovelSummary,
+    pub progress: Progress,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub novel: NovelSummary,
+    pub progress: Option<Progress>,
+    pub viewed_at: String,
+}
+
+impl From<service::library::HistoryItem> for HistoryItem {
+    fn from(i: service::library::HistoryItem) -> Self {
+        Self {
+            novel: i.novel.into(),
+            progress: i.progress.map(Progress::from),
+            viewed_at: rfc3339(i.viewed_at),
+        }
+    }
+}
+
+fn not_far_future(t: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
+    if *t > Utc::now() + chrono::Duration::days(1) {
+        return Err(validator::ValidationError::new("future")
+            .with_message("must not be more than a day in the future".into()));
+    }
+    Ok(())
+}
+
+fn finite_percent(p: f64) -> Result<(), validator::ValidationError> {
+    if (0.0..=100.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("range")
+            .with_message("must be between 0 and 100".into()))
+    }
+}
+
+/// A progress write from a device.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ProgressRequest {
+    pub chapter_id: i64,
+    /// Characters into the chapter.
+    #[validate(range(min = 0, max = 10_000_000, message = "must be between 0 and 10000000"))]
+    pub offset: i32,
+    /// 0..=100, of the whole novel.
+    #[validate(custom(function = "finite_percent"))]
+    pub percent: f64,
+    /// When the device recorded it (RFC 3339); the newer write wins.
+    #[validate(custom(function = "not_far_future"))]
+    #[schema(value_type = String, example = "2026-11-22T03:00:00Z")]
+    pub client_time: DateTime<Utc>,
+}
+
+impl From<&ProgressRequest> for service::library::ProgressWrite {
+    fn from(r: &ProgressRequest) -> Self {
+        Self {
+            chapter_id: r.chapter_id,
+            offset: r.offset,
+            percent: r.percent,
+            client_time: r.client_time,
+        }
+    }
+}
+
+/// One item of a batch: the PUT body plus `novel_id`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BatchItem {
+    pub novel_id: i64,
+    #[serde(flatten)]
+    pub progress: ProgressRequest,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BatchRequest {
+    /// 1..=100 items, each validated on its own.
+    #[validate(length(min = 1, max = 100, message = "must have 1 to 100 items"))]
+    #[schema(value_type = Vec<BatchItem>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// A batch item that was not applied; the others were.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemError {
+    /// Position of the item in the request.
+    pub index: usize,
+    pub novel_id: Option<i64>,
+    pub error: crate::error::ErrorBody,
+}
+
+/// Per item, in request order: the stored `Progress`, or why the item was rejected.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchResult {
+    Applied(Progress),
+    Rejected(BatchItemError),
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct PreferencesRequest {
+    /// `male`, `female` or null.
+    pub channel: Option<String>,
+    /// Favourite categories (at most 50); unknown ids are a 422.
+    #[validate(length(max = 50, message = "must have at most 50 ids"))]
+    #[serde(default)]
+    pub category_ids: Vec<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ReaderSettingsPatch {
+    #[validate(range(min = 12, max = 48, message = "must be between 12 and 48"))]
+    pub font_size: Option<i32>,
+    #[validate(range(min = 1.0, max = 3.0, message = "must be between 1.0 and 3.0"))]
+    pub line_spacing: Option<f64>,
+    #[validate(range(min = 0, max = 100, message = "must be between 0 and 100"))]
+    pub brightness: Option<i32>,
+    /// `white`, `parchment`, `green`, `blue`, `pink` or `night`.
+    #[validate(custom(function = "valid_background"))]
+    pub background: Option<String>,
+    /// `simulation`, `slide`, `scroll` or `none`.
+    #[validate(custom(function = "valid_page_turn"))]
+    pub page_turn: Option<String>,
+}
+
+fn one_of(value: &str, allowed: &[&str]) -> Result<(), validator::ValidationError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("enum")
+            .with_message(format!("must be one of: {}", allowed.join(", ")).into()))
+    }
+}
+
+fn valid_background(v: &str) -> Result<(), validator::ValidationError> {
+    one_of(v, &["white", "parchment", "green", "blue", "pink", "night"])
+}
+
+fn valid_page_turn(v: &str) -> Result<(), validator::ValidationError> {
+    one_of(v, &["simulation", "slide", "scroll", "none"])
+}

@@ -137,6 +137,21 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The body this error is sent with.
+    pub fn body(&self) -> ErrorBody {
+        let details = match self {
+            Self::Validation(f) if !f.is_empty() => Some(f.clone()),
+            _ => None,
+        };
+        ErrorBody {
+            code: self.code(),
+            message: self.public_message(),
+            details,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_code();
@@ -146,15 +161,7 @@ impl IntoResponse for ApiError {
             Self::WechatUnavailable(detail) => tracing::warn!(%detail, "WeChat unavailable"),
             _ => {}
         }
-        let details = match &self {
-            Self::Validation(f) if !f.is_empty() => Some(f.clone()),
-            _ => None,
-        };
-        let body = ErrorBody {
-            code: self.code(),
-            message: self.public_message(),
-            details,
-        };
+        let body = self.body();
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {

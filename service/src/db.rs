@@ -6,7 +6,7 @@ use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, Insert, QueryTrait, Statement,
+    DbErr, Insert, IsolationLevel, QueryTrait, Statement, TransactionTrait,
 };
 
 /// Pool settings; the defaults suit the server.
@@ -59,6 +59,47 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Sqlite => "sqlite",
         DbBackend::Postgres => "postgres",
         _ => "unknown",
+    }
+}
+
+/// A transaction that sees rows committed by others during it (MySQL's default, REPEATABLE
+/// READ, would hide a row a parallel first write just inserted). SQLite is serialisable anyway.
+pub async fn begin_read_committed<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+) -> Result<C::Transaction, DbErr> {
+    if db.get_database_backend() == DbBackend::MySql {
+        db.begin_with_config(Some(IsolationLevel::ReadCommitted), None)
+            .await
+    } else {
+        db.begin().await
+    }
+}
+
+/// True for a transaction that lost a lock race and may simply be run again (MySQL deadlock
+/// or lock-wait timeout, SQLite busy).
+pub fn is_retryable(err: &DbErr) -> bool {
+    let text = err.to_string();
+    ["1213", "1205", "Deadlock", "database is locked"]
+        .iter()
+        .any(|m| text.contains(m))
+}
+
+/// Runs a transaction body, retrying a few times when it lost a lock race.
+pub async fn with_retry<T, F, Fut>(mut attempt: F) -> crate::ServiceResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = crate::ServiceResult<T>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(crate::ServiceError::Db(e)) if tries < 5 && is_retryable(&e) => {
+                let pause = rand::random::<u64>() % (10 * tries);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
     }
 }
 

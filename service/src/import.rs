@@ -10,7 +10,7 @@ use sea_orm::IntoActiveModel;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -503,6 +503,7 @@ pub async fn seed_synthetic(
             .column(novel::Column::Id)
             .column(novel::Column::ChapterCount)
             .filter(novel::Column::Title.is_in(titles))
+            .order_by_asc(novel::Column::Id)
             .into_tuple()
             .all(db)
             .await?;

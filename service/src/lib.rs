@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod import;
+pub mod library;
 pub mod page;
 pub mod reader;
 pub mod wechat;

@@ -134,6 +134,7 @@ pub async fn record_view(
     db: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
+    chapter_count: i32,
 ) -> ServiceResult<()> {
     use entity::browse_history;
     use sea_orm::sea_query::Expr;
@@ -153,5 +154,148 @@ pub async fn record_view(
             .exec(db)
             .await?;
     }
+    // Opening the novel marks its chapters as seen for the shelf's `has_update`.
+    entity::bookshelf::Entity::update_many()
+        .col_expr(
+            entity::bookshelf::Column::SeenChapterCount,
+            Expr::value(chapter_count),
+        )
+        .filter(entity::bookshelf::Column::UserId.eq(user_id))
+        .filter(entity::bookshelf::Column::NovelId.eq(novel_id))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// `PUT /me/preferences`: unknown category ids are rejected, nothing half-written.
+pub async fn set_preferences<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    user_id: i64,
+    channel: Option<crate::catalog::Channel>,
+    category_ids: &[i64],
+) -> ServiceResult<Preferences> {
+    use entity::category;
+    use sea_orm::TransactionSession;
+    use sea_orm::sea_query::Expr;
+    let mut ids = category_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let known: Vec<i64> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        category::Entity::find()
+            .select_only()
+            .column(category::Column::Id)
+            .filter(category::Column::Id.is_in(ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?
+    };
+    let unknown: Vec<String> = ids
+        .iter()
+        .filter(|id| !known.contains(id))
+        .map(i64::to_string)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ServiceError::invalid(
+            "category_ids",
+            format!("unknown category ids: {}", unknown.join(", ")),
+        ));
+    }
+    let txn = db.begin().await?;
+    let updated = user::Entity::update_many()
+        .col_expr(
+            user::Column::Channel,
+            Expr::value(channel.map(|c| c.as_str().to_owned())),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    user_preferred_category::Entity::delete_many()
+        .filter(user_preferred_category::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    if !ids.is_empty() {
+        let rows = ids.iter().map(|id| user_preferred_category::ActiveModel {
+            user_id: sea_orm::Set(user_id),
+            category_id: sea_orm::Set(*id),
+        });
+        crate::db::insert_ignore(&txn, rows).await?;
+    }
+    txn.commit().await?;
+    preferences(db, user_id).await
+}
+
+/// A partial update of the reader settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsPatch {
+    pub font_size: Option<i32>,
+    pub line_spacing: Option<f64>,
+    pub brightness: Option<i32>,
+    pub background: Option<String>,
+    pub page_turn: Option<String>,
+}
+
+/// `PATCH /me/reader-settings`: fields not sent keep their value (or the default).
+pub async fn patch_reader_settings(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    patch: SettingsPatch,
+) -> ServiceResult<ReaderSettings> {
+    use sea_orm::sea_query::Expr;
+    let mut s = reader_settings(db, user_id).await?;
+    if let Some(v) = patch.font_size {
+        s.font_size = v;
+    }
+    if let Some(v) = patch.line_spacing {
+        s.line_spacing = v;
+    }
+    if let Some(v) = patch.brightness {
+        s.brightness = v;
+    }
+    if let Some(v) = patch.background {
+        s.background = v;
+    }
+    if let Some(v) = patch.page_turn {
+        s.page_turn = v;
+    }
+    let now = chrono::Utc::now();
+    let row = reader_settings::ActiveModel {
+        user_id: sea_orm::Set(user_id),
+        font_size: sea_orm::Set(s.font_size),
+        line_spacing: sea_orm::Set(s.line_spacing),
+        brightness: sea_orm::Set(s.brightness),
+        background: sea_orm::Set(s.background.clone()),
+        page_turn: sea_orm::Set(s.page_turn.clone()),
+        updated_at: sea_orm::Set(now),
+    };
+    if crate::db::insert_ignore(db, [row]).await? == 0 {
+        reader_settings::Entity::update_many()
+            .col_expr(reader_settings::Column::FontSize, Expr::value(s.font_size))
+            .col_expr(
+                reader_settings::Column::LineSpacing,
+                Expr::value(s.line_spacing),
+            )
+            .col_expr(
+                reader_settings::Column::Brightness,
+                Expr::value(s.brightness),
+            )
+            .col_expr(
+                reader_settings::Column::Background,
+                Expr::value(s.background.clone()),
+            )
+            .col_expr(
+                reader_settings::Column::PageTurn,
+                Expr::value(s.page_turn.clone()),
+            )
+            .col_expr(reader_settings::Column::UpdatedAt, Expr::value(now))
+            .filter(reader_settings::Column::UserId.eq(user_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(s)
 }

@@ -50,6 +50,21 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ("get", "/api/v1/novels/{id}/chapters/{chapter_id}"),
     ("get", "/api/v1/novels/{id}/recommendations"),
     ("get", "/api/v1/rankings/{kind}"),
+    ("get", "/api/v1/bookshelf"),
+    ("put", "/api/v1/bookshelf/{novel_id}"),
+    ("delete", "/api/v1/bookshelf/{novel_id}"),
+    ("post", "/api/v1/bookshelf/remove"),
+    ("get", "/api/v1/bookshelf/last-read"),
+    ("put", "/api/v1/progress/{novel_id}"),
+    ("get", "/api/v1/progress/{novel_id}"),
+    ("post", "/api/v1/progress/batch"),
+    ("get", "/api/v1/history"),
+    ("delete", "/api/v1/history"),
+    ("delete", "/api/v1/history/{novel_id}"),
+    ("get", "/api/v1/me/preferences"),
+    ("put", "/api/v1/me/preferences"),
+    ("get", "/api/v1/me/reader-settings"),
+    ("patch", "/api/v1/me/reader-settings"),
 ];
 
 crate::db_tests!(

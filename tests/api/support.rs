@@ -201,6 +201,8 @@ impl TestApp {
             ("WECHAT_API_BASE".into(), wechat.base_url.clone()),
             ("WECHAT_APP_ID".into(), wechat.app_id().to_owned()),
             ("WECHAT_APP_SECRET".into(), wechat.app_secret().to_owned()),
+            // Tests that check the featured shelf turn it on themselves.
+            ("FEATURED_SHELF_SIZE".into(), "0".into()),
         ]);
         for (k, v) in env {
             vars.insert((*k).into(), (*v).into());

@@ -179,7 +179,8 @@ async fn novel(
     let detail = state.catalog.novel_detail(&state.db, id).await?;
     let (mut on_shelf, mut progress) = (None, None);
     if let Some(ctx) = user.0 {
-        service::reader::record_view(&state.db, ctx.user_id, id).await?;
+        service::reader::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
+            .await?;
         on_shelf = Some(service::reader::on_shelf(&state.db, ctx.user_id, id).await?);
         progress = Some(
             service::reader::progress(&state.db, ctx.user_id, id)
@@ -267,7 +268,23 @@ async fn chapter(
         text.content.len()
     );
     if let Some(ctx) = user.0 {
-        let p = service::reader::progress(&state.db, ctx.user_id, id).await?;
+        // Reading a chapter moves the reader to its start (unless already in it, or a newer
+        // progress exists).
+        let chapter_count = state
+            .catalog
+            .novel_detail(&state.db, id)
+            .await?
+            .summary
+            .chapter_count;
+        let p = service::library::touch_chapter(
+            &state.db,
+            ctx.user_id,
+            id,
+            text.meta.id,
+            text.meta.index,
+            chapter_count,
+        )
+        .await?;
         if let Some(p) = &p {
             tag.push_str(&format!("-p{}", p.updated_at.timestamp_micros()));
         }

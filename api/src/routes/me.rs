@@ -5,9 +5,13 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::CurrentUser;
-use crate::dto::{Me, PatchMe, PhoneRequest, PhoneResponse, User, WechatProfileRequest};
+use crate::dto::{
+    Me, PatchMe, PhoneRequest, PhoneResponse, PreferencesBody, PreferencesRequest,
+    ReaderSettingsBody, ReaderSettingsPatch, User, WechatProfileRequest,
+};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, ValidatedJson};
+use crate::routes::catalog::{CHANNELS, parse_enum};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -15,6 +19,82 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_me, patch_me, delete_me))
         .routes(routes!(wechat_profile))
         .routes(routes!(phone))
+        .routes(routes!(get_preferences, put_preferences))
+        .routes(routes!(get_reader_settings, patch_reader_settings))
+}
+
+/// 阅读偏好: the preferred channel and favourite categories.
+#[utoipa::path(get, path = "/me/preferences", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = PreferencesBody), (status = 401, body = ErrorBody)))]
+async fn get_preferences(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<PreferencesBody>> {
+    Ok(Json(
+        service::reader::preferences(&state.db, user.id())
+            .await?
+            .into(),
+    ))
+}
+
+/// Replace the preferences. Unknown category ids or channel are a 422.
+#[utoipa::path(put, path = "/me/preferences", tag = "account", security(("bearer" = [])),
+    request_body = PreferencesRequest,
+    responses(
+        (status = 200, body = PreferencesBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn put_preferences(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<PreferencesRequest>,
+) -> ApiResult<Json<PreferencesBody>> {
+    let channel = parse_enum("channel", req.channel.as_deref(), CHANNELS)?;
+    let prefs =
+        service::reader::set_preferences(&state.db, user.id(), channel, &req.category_ids).await?;
+    Ok(Json(prefs.into()))
+}
+
+/// 阅读设置, with defaults for a new reader.
+#[utoipa::path(get, path = "/me/reader-settings", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = ReaderSettingsBody), (status = 401, body = ErrorBody)))]
+async fn get_reader_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<ReaderSettingsBody>> {
+    Ok(Json(
+        service::reader::reader_settings(&state.db, user.id())
+            .await?
+            .into(),
+    ))
+}
+
+/// Change some reader settings; fields not sent keep their value.
+#[utoipa::path(patch, path = "/me/reader-settings", tag = "account", security(("bearer" = [])),
+    request_body = ReaderSettingsPatch,
+    responses(
+        (status = 200, body = ReaderSettingsBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn patch_reader_settings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<ReaderSettingsPatch>,
+) -> ApiResult<Json<ReaderSettingsBody>> {
+    let patch = service::reader::SettingsPatch {
+        font_size: req.font_size,
+        line_spacing: req.line_spacing,
+        brightness: req.brightness,
+        background: req.background,
+        page_turn: req.page_turn,
+    };
+    Ok(Json(
+        service::reader::patch_reader_settings(&state.db, user.id(), patch)
+            .await?
+            .into(),
+    ))
 }
 
 /// The reader, with preferences and reader settings.

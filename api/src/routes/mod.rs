@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod health;
+pub mod library;
 pub mod me;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -16,4 +17,5 @@ pub fn v1(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(auth::router(state.clone()))
         .merge(me::router())
         .merge(catalog::router())
+        .merge(library::router())
 }

@@ -1,0 +1,259 @@
+//! The reader's own data: bookshelf, progress, history. Every route needs `CurrentUser`, and
+//! every query is scoped by the reader, so no id in a path or body reaches another reader's rows.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use validator::Validate;
+
+use crate::auth::CurrentUser;
+use crate::dto::{
+    BatchItem, BatchItemError, BatchRequest, BatchResult, HistoryItem, LastRead, NovelSummary,
+    Progress, ProgressRequest, RemoveRequest, Removed, ShelfEntry, ShelfItem,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, ValidatedJson, ValidatedQuery};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(shelf))
+        .routes(routes!(add_to_shelf, remove_from_shelf))
+        .routes(routes!(remove_many))
+        .routes(routes!(last_read))
+        .routes(routes!(put_progress, get_progress))
+        .routes(routes!(batch_progress))
+        .routes(routes!(history, clear_history))
+        .routes(routes!(forget))
+}
+
+/// The bookshelf, most recently read or added first.
+#[utoipa::path(get, path = "/bookshelf", tag = "library", params(PageParams), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<ShelfItem>),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn shelf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedQuery(page): ValidatedQuery<PageParams>,
+) -> ApiResult<Json<Page<ShelfItem>>> {
+    let paged = service::library::shelf(&state.db, user.id(), page.into()).await?;
+    Ok(Json(Page::from_paged(paged, ShelfItem::from)))
+}
+
+/// Put a novel on the shelf: 201 when added, 200 when it was already there.
+#[utoipa::path(put, path = "/bookshelf/{novel_id}", tag = "library", params(("novel_id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = ShelfEntry),
+        (status = 200, description = "Already on the shelf", body = ShelfEntry),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Unknown novel", body = ErrorBody),
+    ))]
+async fn add_to_shelf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(novel_id): Path<i64>,
+) -> ApiResult<Response> {
+    let added = service::library::add_to_shelf(&state.db, user.id(), novel_id).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ShelfEntry {
+            novel_id,
+            on_shelf: true,
+        }),
+    )
+        .into_response())
+}
+
+/// Take a novel off the shelf.
+#[utoipa::path(delete, path = "/bookshelf/{novel_id}", tag = "library", params(("novel_id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Not on the shelf", body = ErrorBody),
+    ))]
+async fn remove_from_shelf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(novel_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    service::library::remove_from_shelf(&state.db, user.id(), novel_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Take several novels off the shelf; ids not on the shelf are ignored.
+#[utoipa::path(post, path = "/bookshelf/remove", tag = "library", request_body = RemoveRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Removed),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn remove_many(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<RemoveRequest>,
+) -> ApiResult<Json<Removed>> {
+    let removed =
+        service::library::remove_many_from_shelf(&state.db, user.id(), &req.novel_ids).await?;
+    Ok(Json(Removed { removed }))
+}
+
+/// The "continue reading" button: the most recent reading, or 204 when there is none.
+#[utoipa::path(get, path = "/bookshelf/last-read", tag = "library", security(("bearer" = [])),
+    responses(
+        (status = 200, body = LastRead),
+        (status = 204, description = "Nothing read yet"),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn last_read(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+    match service::library::last_read(&state.db, user.id()).await? {
+        Some((novel, progress)) => Ok(Json(LastRead {
+            novel: NovelSummary::from(novel),
+            progress: progress.into(),
+        })
+        .into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// Record where the reader is. The newer `client_time` wins: an older write (e.g. from a
+/// device that was offline) returns the stored progress unchanged.
+#[utoipa::path(put, path = "/progress/{novel_id}", tag = "library", params(("novel_id" = i64, Path)),
+    request_body = ProgressRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The stored progress", body = Progress),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Unknown novel", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or a chapter of another novel", body = ErrorBody),
+    ))]
+async fn put_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(novel_id): Path<i64>,
+    ValidatedJson(req): ValidatedJson<ProgressRequest>,
+) -> ApiResult<Json<Progress>> {
+    let p =
+        service::library::write_progress(&state.db, user.id(), novel_id, &(&req).into()).await?;
+    Ok(Json(p.into()))
+}
+
+/// Where the reader is in a novel.
+#[utoipa::path(get, path = "/progress/{novel_id}", tag = "library", params(("novel_id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Progress),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No progress for this novel", body = ErrorBody),
+    ))]
+async fn get_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(novel_id): Path<i64>,
+) -> ApiResult<Json<Progress>> {
+    service::reader::progress(&state.db, user.id(), novel_id)
+        .await?
+        .map(|p| Json(p.into()))
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Offline reading: up to 100 progress writes at once.
+///
+/// Each item is validated and applied on its own (newer `client_time` wins, as with PUT).
+/// The response has one entry per item, in request order: the stored `Progress`, or for a
+/// rejected item `{index, novel_id, error: {code, message, details?}}` — a bad item never
+/// drops the good ones.
+#[utoipa::path(post, path = "/progress/batch", tag = "library", request_body = BatchRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One result per item, in order", body = [BatchResult]),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "Not 1..=100 items", body = ErrorBody),
+    ))]
+async fn batch_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<BatchRequest>,
+) -> ApiResult<Json<Vec<BatchResult>>> {
+    let mut out = Vec::with_capacity(req.items.len());
+    for (index, raw) in req.items.into_iter().enumerate() {
+        let novel_id = raw.get("novel_id").and_then(serde_json::Value::as_i64);
+        let applied = async {
+            let item: BatchItem = serde_json::from_value(raw)
+                .map_err(|e| ApiError::invalid("item", e.to_string()))?;
+            item.progress.validate()?;
+            let p = service::library::write_progress(
+                &state.db,
+                user.id(),
+                item.novel_id,
+                &(&item.progress).into(),
+            )
+            .await?;
+            Ok::<_, ApiError>(Progress::from(p))
+        }
+        .await;
+        out.push(match applied {
+            Ok(p) => BatchResult::Applied(p),
+            // A server-side failure fails the request; only the item's own faults are per item.
+            Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => return Err(e),
+            Err(e) => BatchResult::Rejected(BatchItemError {
+                index,
+                novel_id,
+                error: e.body(),
+            }),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Browse history: one row per novel, newest first.
+#[utoipa::path(get, path = "/history", tag = "library", params(PageParams), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<HistoryItem>),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedQuery(page): ValidatedQuery<PageParams>,
+) -> ApiResult<Json<Page<HistoryItem>>> {
+    let paged = service::library::history(&state.db, user.id(), page.into()).await?;
+    Ok(Json(Page::from_paged(paged, HistoryItem::from)))
+}
+
+/// Clear the whole history.
+#[utoipa::path(delete, path = "/history", tag = "library", security(("bearer" = [])),
+    responses((status = 204, description = "Cleared"), (status = 401, body = ErrorBody)))]
+async fn clear_history(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
+    service::library::clear_history(&state.db, user.id()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove one novel from the history.
+#[utoipa::path(delete, path = "/history/{novel_id}", tag = "library", params(("novel_id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Not in the history", body = ErrorBody),
+    ))]
+async fn forget(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(novel_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    service::library::forget(&state.db, user.id(), novel_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
