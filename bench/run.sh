@@ -98,5 +98,27 @@ run "/novels/{id}/chapters" "$BASE/api/v1/novels/${NOVEL_ID}/chapters"
 run "/novels/{id}/chapters/{random}" -s "$LUA" "$BASE"
 run "/rankings/hot" "$BASE/api/v1/rankings/hot"
 
+# The reader's own data, authenticated (the server runs its WeChat emulator: any code logs in).
+TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"code\":\"bench.$(date +%s%N)\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+for id in $(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.novels ORDER BY id LIMIT 200"); do
+  curl -fs -o /dev/null -X PUT "$BASE/api/v1/bookshelf/$id" -H "authorization: Bearer $TOKEN"
+done
+PROGRESS_CHAPTER=$(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.chapters WHERE novel_id = $NOVEL_ID ORDER BY position LIMIT 1 OFFSET 2")
+PUT_LUA=$(mktemp --suffix=.lua)
+cat > "$PUT_LUA" <<LUAEOF
+local n = 0
+request = function()
+  n = n + 1
+  local t = os.date("!%Y-%m-%dT%H:%M:%S", os.time()) .. string.format(".%06dZ", n % 1000000)
+  local body = '{"chapter_id":${PROGRESS_CHAPTER},"offset":' .. (n % 5000) .. ',"percent":5.0,"client_time":"' .. t .. '"}'
+  return wrk.format("PUT", "/api/v1/progress/${NOVEL_ID}",
+    { ["content-type"] = "application/json", ["authorization"] = "Bearer ${TOKEN}" }, body)
+end
+LUAEOF
+run "/bookshelf (200 novels, auth)" -H "authorization: Bearer $TOKEN" "$BASE/api/v1/bookshelf"
+run "PUT /progress/{id} (auth)" -s "$PUT_LUA" "$BASE"
+rm -f "$PUT_LUA"
+
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 echo "server peak RSS: $(( rss / 1024 )) MB"

@@ -15,6 +15,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_one = "super::chapter_content::Entity")]
+    Content,
+}
+
+impl Related<super::chapter_content::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Content.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,6 +10,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::chapter::Entity",
+        from = "Column::ChapterId",
+        to = "super::chapter::Column::Id"
+    )]
+    Chapter,
+}
+
+impl Related<super::chapter::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Chapter.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

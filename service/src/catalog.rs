@@ -61,14 +61,14 @@ impl NovelStatus {
 }
 
 /// Word-count buckets of the novel filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WordsBucket {
     Under500k,
     From500kTo1m,
     Over1m,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NovelSort {
     #[default]
     Hot,
@@ -85,14 +85,14 @@ pub enum RankingKind {
     Finished,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     #[default]
     Asc,
     Desc,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct NovelFilter {
     /// A top-level category or a subcategory.
     pub category_id: Option<i64>,
@@ -258,9 +258,11 @@ fn sorted(select: Select<novel::Entity>, sort: NovelSort) -> Select<novel::Entit
         NovelSort::Latest => novel::Column::UpdatedAt,
         NovelSort::Words => novel::Column::WordCount,
     };
+    // Both descending, so MySQL walks the (col) index (which ends in the primary key)
+    // backwards instead of sorting.
     select
         .order_by(col, Order::Desc)
-        .order_by(novel::Column::Id, Order::Asc)
+        .order_by(novel::Column::Id, Order::Desc)
 }
 
 /// `GET /novels`.
@@ -383,16 +385,13 @@ pub async fn chapter_text(
     novel_id: i64,
     chapter_id: i64,
 ) -> ServiceResult<ChapterText> {
-    let c = chapter::Entity::find_by_id(chapter_id)
+    let (c, content) = chapter::Entity::find_by_id(chapter_id)
         .filter(chapter::Column::NovelId.eq(novel_id))
+        .find_also_related(chapter_content::Entity)
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let content = chapter_content::Entity::find_by_id(chapter_id)
-        .one(db)
-        .await?
-        .map(|c| c.content)
-        .unwrap_or_default();
+    let content = content.map(|c| c.content).unwrap_or_default();
     let neighbours: Vec<(i64, i32)> = chapter::Entity::find()
         .select_only()
         .column(chapter::Column::Id)

@@ -13,14 +13,20 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use crate::ServiceResult;
 use crate::auth::unshare;
+use std::collections::HashMap;
+
 use crate::catalog::{
-    self, CategoryNode, Channel, ChapterText, NovelDetail, NovelSummary, RankingKind,
+    self, CategoryNode, Channel, ChapterMeta, ChapterText, NovelDetail, NovelFilter, NovelSummary,
+    RankingKind, SortOrder,
 };
+use crate::page::{PageRequest, Paged};
 
 const CATALOG_VERSION: &str = "catalog_version";
 const TTL: Duration = Duration::from_secs(60);
 
 type RankingKey = (RankingKind, Option<Channel>, u64);
+type NovelPageKey = (NovelFilter, PageRequest);
+type ChapterPageKey = (i64, SortOrder, PageRequest);
 
 #[derive(Clone)]
 pub struct CatalogCache {
@@ -28,6 +34,9 @@ pub struct CatalogCache {
     details: Cache<i64, Arc<NovelDetail>>,
     chapters: Cache<(i64, i64), Arc<ChapterText>>,
     rankings: Cache<RankingKey, Arc<Vec<NovelSummary>>>,
+    novel_pages: Cache<NovelPageKey, Arc<Paged<NovelSummary>>>,
+    chapter_pages: Cache<ChapterPageKey, Arc<Paged<ChapterMeta>>>,
+    summaries: Cache<i64, Arc<NovelSummary>>,
     version: Arc<AtomicI64>,
 }
 
@@ -48,6 +57,18 @@ impl Default for CatalogCache {
                 .time_to_live(TTL)
                 .build(),
             rankings: Cache::builder().max_capacity(512).time_to_live(TTL).build(),
+            novel_pages: Cache::builder()
+                .max_capacity(4_096)
+                .time_to_live(TTL)
+                .build(),
+            chapter_pages: Cache::builder()
+                .max_capacity(8_192)
+                .time_to_live(TTL)
+                .build(),
+            summaries: Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(TTL)
+                .build(),
             version: Arc::new(AtomicI64::new(-1)),
         }
     }
@@ -111,11 +132,75 @@ impl CatalogCache {
             .map_err(unshare)
     }
 
+    /// A page of `GET /novels`.
+    pub async fn novels(
+        &self,
+        db: &impl ConnectionTrait,
+        filter: &NovelFilter,
+        page: PageRequest,
+    ) -> ServiceResult<Arc<Paged<NovelSummary>>> {
+        self.novel_pages
+            .try_get_with((filter.clone(), page), async {
+                Ok(Arc::new(catalog::list_novels(db, filter, page).await?))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    /// A page of a novel's table of contents.
+    pub async fn chapters(
+        &self,
+        db: &impl ConnectionTrait,
+        novel_id: i64,
+        order: SortOrder,
+        page: PageRequest,
+    ) -> ServiceResult<Arc<Paged<ChapterMeta>>> {
+        self.chapter_pages
+            .try_get_with((novel_id, order, page), async {
+                Ok(Arc::new(
+                    catalog::list_chapters(db, novel_id, order, page).await?,
+                ))
+            })
+            .await
+            .map_err(unshare)
+    }
+
+    /// Summaries of these novels, in this order: cached ones from memory, the rest with one
+    /// query (missing ids are skipped).
+    pub async fn summaries(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: &[i64],
+    ) -> ServiceResult<Vec<NovelSummary>> {
+        let mut found: HashMap<i64, Arc<NovelSummary>> = HashMap::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.summaries.get(id).await {
+                Some(s) => {
+                    found.insert(*id, s);
+                }
+                None => missing.push(*id),
+            }
+        }
+        for s in catalog::summaries_by_ids(db, &missing).await? {
+            let s = Arc::new(s);
+            self.summaries.insert(s.id, s.clone()).await;
+            found.insert(s.id, s);
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).map(|s| (**s).clone()))
+            .collect())
+    }
+
     pub fn clear(&self) {
         self.categories.invalidate_all();
         self.details.invalidate_all();
         self.chapters.invalidate_all();
         self.rankings.invalidate_all();
+        self.novel_pages.invalidate_all();
+        self.chapter_pages.invalidate_all();
+        self.summaries.invalidate_all();
     }
 
     /// Drops everything when the shared catalog version moved; returns whether it did.

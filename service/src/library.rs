@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use crate::catalog::{NovelSummary, summaries_by_ids};
+use crate::catalog_cache::CatalogCache;
 use crate::db::insert_ignore;
 use crate::page::{PageRequest, Paged};
 use crate::reader::Progress;
@@ -84,6 +85,7 @@ async fn progress_for(
 /// `GET /bookshelf`: most recently read or added first. Five queries whatever the size.
 pub async fn shelf(
     db: &impl ConnectionTrait,
+    cache: &CatalogCache,
     user_id: i64,
     page: PageRequest,
 ) -> ServiceResult<Paged<ShelfItem>> {
@@ -97,7 +99,8 @@ pub async fn shelf(
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.novel_id).collect();
-    let novels: HashMap<i64, NovelSummary> = summaries_by_ids(db, &ids)
+    let novels: HashMap<i64, NovelSummary> = cache
+        .summaries(db, &ids)
         .await?
         .into_iter()
         .map(|n| (n.id, n))
@@ -318,6 +321,7 @@ pub async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
 /// `GET /history`: one row per novel, newest first. Five queries whatever the size.
 pub async fn history(
     db: &impl ConnectionTrait,
+    cache: &CatalogCache,
     user_id: i64,
     page: PageRequest,
 ) -> ServiceResult<Paged<HistoryItem>> {
@@ -331,7 +335,8 @@ pub async fn history(
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.novel_id).collect();
-    let novels: HashMap<i64, NovelSummary> = summaries_by_ids(db, &ids)
+    let novels: HashMap<i64, NovelSummary> = cache
+        .summaries(db, &ids)
         .await?
         .into_iter()
         .map(|n| (n.id, n))

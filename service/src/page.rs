@@ -7,7 +7,7 @@ pub const MAX_PER_PAGE: u64 = 100;
 pub const MAX_CHAPTERS_PER_PAGE: u64 = 1000;
 
 /// A requested page; construct through the API layer's validation (page ≥ 1, per_page ≥ 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub page: u64,
     pub per_page: u64,

@@ -158,8 +158,8 @@ async fn novels(
         per_page: q.per_page,
     }
     .into();
-    let paged = service::catalog::list_novels(&state.db, &filter, page).await?;
-    Ok(Json(Page::from_paged(paged, NovelSummary::from)))
+    let paged = state.catalog.novels(&state.db, &filter, page).await?;
+    Ok(Json(Page::from_paged((*paged).clone(), NovelSummary::from)))
 }
 
 /// A novel; with a token also `on_shelf` and `progress`, and the view goes to the reader's
@@ -238,8 +238,8 @@ async fn chapters(
         per_page: q.per_page,
     }
     .into();
-    let paged = service::catalog::list_chapters(&state.db, id, order, page).await?;
-    Ok(Json(Page::from_paged(paged, Chapter::from)))
+    let paged = state.catalog.chapters(&state.db, id, order, page).await?;
+    Ok(Json(Page::from_paged((*paged).clone(), Chapter::from)))
 }
 
 /// A chapter's text with the previous and next chapter ids. Cacheable: `ETag` and

@@ -41,7 +41,7 @@ async fn shelf(
     user: CurrentUser,
     ValidatedQuery(page): ValidatedQuery<PageParams>,
 ) -> ApiResult<Json<Page<ShelfItem>>> {
-    let paged = service::library::shelf(&state.db, user.id(), page.into()).await?;
+    let paged = service::library::shelf(&state.db, &state.catalog, user.id(), page.into()).await?;
     Ok(Json(Page::from_paged(paged, ShelfItem::from)))
 }
 
@@ -229,7 +229,8 @@ async fn history(
     user: CurrentUser,
     ValidatedQuery(page): ValidatedQuery<PageParams>,
 ) -> ApiResult<Json<Page<HistoryItem>>> {
-    let paged = service::library::history(&state.db, user.id(), page.into()).await?;
+    let paged =
+        service::library::history(&state.db, &state.catalog, user.id(), page.into()).await?;
     Ok(Json(Page::from_paged(paged, HistoryItem::from)))
 }
 
