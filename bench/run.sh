@@ -14,6 +14,7 @@ DB_NAME="${DB_NAME:-lit_bench}"
 NOVELS="${NOVELS:-10000}"
 CHAPTERS="${CHAPTERS:-50}"
 DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-3s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-18080}"
@@ -70,6 +71,8 @@ LUAEOF
 # Prints "rps p50_ms p99_ms" for one wrk run.
 measure() {
   local out
+  # An unmeasured warm-up pass first (caches, connection pools), as a running server has.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" >/dev/null
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -82,7 +85,7 @@ measure() {
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); printf "%.2f", v/1000 }
   else if (v ~ /ms$/) { sub(/ms$/,"",v); printf "%.2f", v } else if (v ~ /s$/) { sub(/s$/,"",v); printf "%.2f", v*1000 } else print v }'; }
 
-echo "== load: ${CONNECTIONS} connections, ${DURATION} each"
+echo "== load: ${CONNECTIONS} connections, ${DURATION} each after a ${WARMUP} warm-up"
 printf "%-34s %10s %9s %9s %8s\n" endpoint "req/s" "p50 ms" "p99 ms" "ratio"
 read -r base_rps base_p50 base_p99 <<<"$(measure "$BASE/healthz")"
 printf "%-34s %10.0f %9s %9s %8s\n" "/healthz (baseline)" "$base_rps" "$base_p50" "$base_p99" "1.00"
