@@ -48,38 +48,22 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
-/// The reader's progress rows for some novels, with chapter titles: one query.
-async fn progress_for(
+/// The novels behind a page of reader rows and the reader's progress in them: one query for
+/// the progress, novel summaries from the catalog cache (one more query for misses).
+async fn novels_and_progress(
     db: &impl ConnectionTrait,
+    cache: &CatalogCache,
     user_id: i64,
-    novel_ids: &[i64],
-) -> ServiceResult<HashMap<i64, Progress>> {
-    if novel_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = reading_progress::Entity::find()
-        .filter(reading_progress::Column::UserId.eq(user_id))
-        .filter(reading_progress::Column::NovelId.is_in(novel_ids.to_vec()))
-        .find_also_related(chapter::Entity)
-        .all(db)
-        .await?;
-    Ok(rows
+    ids: &[i64],
+) -> ServiceResult<(HashMap<i64, NovelSummary>, HashMap<i64, Progress>)> {
+    let novels = cache
+        .summaries(db, ids)
+        .await?
         .into_iter()
-        .map(|(p, c)| {
-            (
-                p.novel_id,
-                Progress {
-                    novel_id: p.novel_id,
-                    chapter_id: p.chapter_id,
-                    chapter_index: p.chapter_index,
-                    chapter_title: c.map(|c| c.title).unwrap_or_default(),
-                    offset: p.offset,
-                    percent: p.percent,
-                    updated_at: p.updated_at,
-                },
-            )
-        })
-        .collect())
+        .map(|n| (n.id, n))
+        .collect();
+    let progress = crate::reader::progress_for(db, user_id, ids).await?;
+    Ok((novels, progress))
 }
 
 /// `GET /bookshelf`: most recently read or added first. Five queries whatever the size.
@@ -99,13 +83,7 @@ pub async fn shelf(
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.novel_id).collect();
-    let novels: HashMap<i64, NovelSummary> = cache
-        .summaries(db, &ids)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
-    let mut progress = progress_for(db, user_id, &ids).await?;
+    let (novels, mut progress) = novels_and_progress(db, cache, user_id, &ids).await?;
     let items = rows
         .into_iter()
         .filter_map(|r| {
@@ -335,13 +313,7 @@ pub async fn history(
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.novel_id).collect();
-    let novels: HashMap<i64, NovelSummary> = cache
-        .summaries(db, &ids)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
-    let mut progress = progress_for(db, user_id, &ids).await?;
+    let (novels, mut progress) = novels_and_progress(db, cache, user_id, &ids).await?;
     let items = rows
         .into_iter()
         .filter_map(|r| {

@@ -96,22 +96,42 @@ pub async fn progress(
     user_id: i64,
     novel_id: i64,
 ) -> ServiceResult<Option<Progress>> {
+    Ok(progress_for(db, user_id, &[novel_id])
+        .await?
+        .remove(&novel_id))
+}
+
+/// The reader's progress in some novels, with chapter titles: one query.
+pub(crate) async fn progress_for(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    novel_ids: &[i64],
+) -> ServiceResult<std::collections::HashMap<i64, Progress>> {
     use entity::{chapter, reading_progress};
-    let row = reading_progress::Entity::find()
+    if novel_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = reading_progress::Entity::find()
         .filter(reading_progress::Column::UserId.eq(user_id))
-        .filter(reading_progress::Column::NovelId.eq(novel_id))
+        .filter(reading_progress::Column::NovelId.is_in(novel_ids.to_vec()))
         .find_also_related(chapter::Entity)
-        .one(db)
+        .all(db)
         .await?;
-    Ok(row.map(|(p, c)| Progress {
-        novel_id: p.novel_id,
-        chapter_id: p.chapter_id,
-        chapter_index: p.chapter_index,
-        chapter_title: c.map(|c| c.title).unwrap_or_default(),
-        offset: p.offset,
-        percent: p.percent,
-        updated_at: p.updated_at,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|(p, c)| {
+            let progress = Progress {
+                novel_id: p.novel_id,
+                chapter_id: p.chapter_id,
+                chapter_index: p.chapter_index,
+                chapter_title: c.map(|c| c.title).unwrap_or_default(),
+                offset: p.offset,
+                percent: p.percent,
+                updated_at: p.updated_at,
+            };
+            (p.novel_id, progress)
+        })
+        .collect())
 }
 
 pub async fn on_shelf(
