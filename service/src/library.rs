@@ -66,7 +66,8 @@ async fn novels_and_progress(
     Ok((novels, progress))
 }
 
-/// `GET /bookshelf`: most recently read or added first. Five queries whatever the size.
+/// `GET /bookshelf`: most recently read or added first. Three queries whatever the page size
+/// (count, page, progress), plus two for novels missing from the catalog cache.
 pub async fn shelf(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,
@@ -296,7 +297,8 @@ pub async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
         .map(Some)
 }
 
-/// `GET /history`: one row per novel, newest first. Five queries whatever the size.
+/// `GET /history`: one row per novel, newest first. Three queries whatever the page size
+/// (count, page, progress), plus two for novels missing from the catalog cache.
 pub async fn history(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,
