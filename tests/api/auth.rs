@@ -28,7 +28,46 @@ crate::backend_tests!(
     central_token_is_fetched_once_across_instances,
     login_is_rate_limited,
     secrets_never_reach_bodies_or_logs,
+    wrong_app_credentials_are_a_gateway_error,
 );
+
+/// 40013/40125 (our app id or secret is wrong): a configuration error, never the reader's
+/// fault and never a leak of the secret.
+async fn wrong_app_credentials_are_a_gateway_error(backend: Backend) {
+    let Some(testdb) = TestDb::create(backend).await.map(Arc::new) else {
+        return;
+    };
+    let wechat = Arc::new(spawn_emulator(EmulatorConfig::default()).await);
+    let base = wechat.base_url.clone();
+    let wrong_secret = [
+        ("WECHAT_API_BASE", base.as_str()),
+        ("WECHAT_APP_ID", wechat.app_id()),
+        ("WECHAT_APP_SECRET", "not-the-secret"),
+    ];
+    let app = TestApp::spawn_on(backend, testdb.clone(), wechat.clone(), &wrong_secret).await;
+    let body = error(
+        app.post_json("/auth/login", &json!({ "code": "una.1" }))
+            .await,
+        502,
+        "wechat_unavailable",
+    )
+    .await;
+    assert!(!body.to_string().contains("not-the-secret"));
+    let wrong_id = [
+        ("WECHAT_API_BASE", base.as_str()),
+        ("WECHAT_APP_ID", "wx_someone_else"),
+        ("WECHAT_APP_SECRET", wechat.app_secret()),
+    ];
+    let app = TestApp::spawn_on(backend, testdb, wechat.clone(), &wrong_id).await;
+    error(
+        app.post_json("/auth/login", &json!({ "code": "una.2" }))
+            .await,
+        502,
+        "wechat_unavailable",
+    )
+    .await;
+    assert_eq!(wechat.stats().code2session, 2, "never retried");
+}
 
 async fn login_creates_the_reader_once_and_never_exposes_wechat_ids(app: TestApp) {
     let first = app.login("alice").await;
