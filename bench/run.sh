@@ -101,6 +101,31 @@ run "/novels/{id}/chapters" "$BASE/api/v1/novels/${NOVEL_ID}/chapters"
 run "/novels/{id}/chapters/{random}" -s "$LUA" "$BASE"
 run "/rankings/hot" "$BASE/api/v1/rankings/hot"
 
+# Search: a mix of exact titles, contains, author prefixes, pinyin initials and full pinyin.
+SEARCH_LUA=$(mktemp --suffix=.lua)
+cat > "$SEARCH_LUA" <<'LUAEOF'
+local qs = {
+  "%E5%90%88%E6%88%90%E5%B0%8F%E8%AF%B4%E7%AC%AC4242%E9%83%A8", -- 合成小说第4242部 (exact)
+  "%E7%AC%AC4242%E9%83%A8",                                     -- 第4242部 (contains)
+  "%E5%90%88%E6%88%90%E4%BD%9C%E8%80%857",                      -- 合成作者7 (author)
+  "hcxsd42",                                                     -- initials
+  "hechengxiaoshuodi77",                                         -- full pinyin
+  "%E5%90%88%E6%88%90",                                          -- 合成 (matches everything)
+  "%E5%B0%8F%E8%AF%B4%E7%AC%AC1",                                -- 小说第1
+}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/v1/search?q=" .. qs[i % #qs + 1])
+end
+LUAEOF
+SUGGEST_LUA=$(mktemp --suffix=.lua)
+sed -e 's#/api/v1/search?q=#/api/v1/search/suggestions?q=#' "$SEARCH_LUA" > "$SUGGEST_LUA"
+run "/search (mixed queries)" -s "$SEARCH_LUA" "$BASE"
+run "/search/suggestions (mixed)" -s "$SUGGEST_LUA" "$BASE"
+rm -f "$SEARCH_LUA" "$SUGGEST_LUA"
+grep -o 'search index built.*' /tmp/literature-bench.log | head -1 | sed 's/^/   /'
+
 # The reader's own data, authenticated (the server runs its WeChat emulator: any code logs in).
 TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
   -d "{\"code\":\"bench.$(date +%s%N)\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')

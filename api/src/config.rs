@@ -53,6 +53,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Load the demo catalog into an empty database at start (development only).
     pub load_demo_catalog: bool,
+    /// How often each instance checks the shared catalog version (cache and search-index
+    /// freshness after an import).
+    pub catalog_poll_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -138,6 +141,7 @@ impl Config {
             )?,
             trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
             load_demo_catalog: boolean(get("LOAD_DEMO_CATALOG"), "LOAD_DEMO_CATALOG", true)?,
+            catalog_poll_ms: number(get("CATALOG_POLL_MS"), "CATALOG_POLL_MS", 2000)?,
         };
         config.check()?;
         Ok(config)

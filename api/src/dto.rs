@@ -386,6 +386,39 @@ impl From<&service::catalog::CategoryNode> for Category {
     }
 }
 
+// ---- search ----
+
+/// A search result: the novel and why it matched.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchItem {
+    #[serde(flatten)]
+    pub novel: NovelSummary,
+    /// `exact`, `title`, `author` or `pinyin`.
+    #[serde(rename = "match")]
+    pub match_kind: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchOverview {
+    pub exact: Option<NovelSummary>,
+    /// Up to 5 other matches.
+    pub matches: Vec<NovelSummary>,
+    /// Up to 4 hot novels from the best hit's category (or overall).
+    pub recommendations: Vec<NovelSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Suggestion {
+    pub keyword: String,
+    pub is_hot: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HotKeyword {
+    pub keyword: String,
+    pub count: i64,
+}
+
 // ---- the reader's own data ----
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -20,6 +20,7 @@ pub const BEARER: &str = "bearer";
         (name = "auth", description = "WeChat login, tokens, logout"),
         (name = "account", description = "The reader's account"),
         (name = "catalog", description = "Categories, novels, chapters, rankings"),
+        (name = "search", description = "Search by title, author or pinyin"),
         (name = "library", description = "The reader's bookshelf, progress and history"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use service::account::LoginCodes;
 use service::auth::AuthSettings;
 use service::catalog_cache::CatalogCache;
+use service::search::Search;
 use service::wechat::WechatClient;
 use service::wechat::emulator::{Emulator, EmulatorConfig};
 use service::wechat::token::AccessTokenManager;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub login_codes: LoginCodes,
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub catalog: CatalogCache,
+    pub search: Search,
     /// The in-process WeChat emulator in development; kept alive with the state.
     pub emulator: Option<Arc<Emulator>>,
 }
@@ -68,8 +70,11 @@ impl AppState {
             .ok_or_else(|| anyhow::anyhow!("AUTH_RATE_LIMIT_PER_MINUTE must be at least 1"))?;
         let auth_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
         spawn_limiter_gc(&auth_limiter);
+        let poll = std::time::Duration::from_millis(config.catalog_poll_ms.max(50));
         let catalog = CatalogCache::default();
-        catalog.spawn_watcher(db.clone(), std::time::Duration::from_secs(2));
+        catalog.spawn_watcher(db.clone(), poll);
+        let search = Search::build(&db).await?;
+        search.spawn_watcher(db.clone(), poll);
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -79,6 +84,7 @@ impl AppState {
             login_codes: LoginCodes::default(),
             auth_limiter,
             catalog,
+            search,
             emulator,
         })
     }

@@ -12,6 +12,7 @@ pub mod import;
 pub mod library;
 pub mod page;
 pub mod reader;
+pub mod search;
 pub mod wechat;
 
 pub use error::{AuthFailure, ServiceError, ServiceResult};

@@ -65,6 +65,10 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ("put", "/api/v1/me/preferences"),
     ("get", "/api/v1/me/reader-settings"),
     ("patch", "/api/v1/me/reader-settings"),
+    ("get", "/api/v1/search"),
+    ("get", "/api/v1/search/overview"),
+    ("get", "/api/v1/search/suggestions"),
+    ("get", "/api/v1/search/hot"),
 ];
 
 crate::db_tests!(

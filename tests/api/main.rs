@@ -9,3 +9,4 @@ mod catalog;
 mod foundation;
 mod library;
 mod proxy;
+mod search;

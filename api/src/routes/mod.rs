@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod health;
 pub mod library;
 pub mod me;
+pub mod search;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -18,4 +19,5 @@ pub fn v1(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(catalog::router())
         .merge(library::router())
+        .merge(search::router())
 }
