@@ -21,9 +21,9 @@ use unicode_normalization::UnicodeNormalization;
 use crate::catalog_cache::catalog_version;
 use crate::{ServiceError, ServiceResult};
 
-/// Candidates examined per query term; a term found in more titles than this (e.g. a single
+/// Candidates examined per query; a query found in more titles than this (e.g. a single
 /// common character) ranks only the hottest ones.
-const MAX_CANDIDATES: usize = 5_000;
+const MAX_CANDIDATES: usize = 1_000;
 pub const MAX_QUERY_CHARS: usize = 64;
 
 /// Why a novel matched.
@@ -205,6 +205,9 @@ impl SearchIndex {
             return Vec::new();
         }
         let mut tiers: [Vec<u32>; 5] = Default::default();
+        let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+        let pinyin_query =
+            !compact.is_empty() && compact.chars().all(|c| c.is_ascii_alphanumeric());
         let mut seen = HashSet::new();
         for d in self.candidates(q) {
             let doc = &self.docs[d as usize];
@@ -219,11 +222,12 @@ impl SearchIndex {
             } else {
                 continue;
             };
-            seen.insert(d);
+            if pinyin_query {
+                seen.insert(d);
+            }
             tiers[tier].push(d);
         }
-        let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-        if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if pinyin_query {
             let mut hits: Vec<u32> = Self::prefixed(&self.pinyin, &compact, MAX_CANDIDATES)
                 .iter()
                 .map(|(_, d, _)| *d)
@@ -249,30 +253,31 @@ impl SearchIndex {
 
     /// Completions of a normalised prefix from titles and authors (also by pinyin), hottest
     /// first, as the reader wrote them.
-    pub fn complete(&self, q: &str, limit: usize) -> Vec<String> {
-        let mut hits: Vec<(u32, bool)> = Self::prefixed(&self.names, q, 200)
+    /// Returns (as written, normalised).
+    pub fn complete(&self, q: &str, limit: usize) -> Vec<(String, String)> {
+        let mut hits: Vec<(u32, bool)> = Self::prefixed(&self.names, q, 64)
             .iter()
             .map(|(_, d, a)| (*d, *a))
             .collect();
         let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
         if !compact.is_empty() && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
             hits.extend(
-                Self::prefixed(&self.pinyin, &compact, 200)
+                Self::prefixed(&self.pinyin, &compact, 64)
                     .iter()
                     .map(|(_, d, a)| (*d, *a)),
             );
         }
         hits.sort_unstable();
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<(String, String)> = Vec::new();
         for (d, is_author) in hits {
             let doc = &self.docs[d as usize];
-            let word = if is_author {
-                &doc.raw_author
+            let (raw, norm) = if is_author {
+                (&doc.raw_author, &doc.author)
             } else {
-                &doc.raw_title
+                (&doc.raw_title, &doc.title)
             };
-            if !out.contains(word) {
-                out.push(word.clone());
+            if !out.iter().any(|(w, _)| w == raw) {
+                out.push((raw.clone(), norm.clone()));
             }
             if out.len() >= limit {
                 break;
@@ -303,9 +308,12 @@ impl SearchIndex {
 #[derive(Clone)]
 pub struct Search {
     index: Arc<RwLock<Arc<SearchIndex>>>,
-    hot: Arc<RwLock<Vec<String>>>,
+    /// The hottest keywords, hottest first (normalised, as counted).
+    hot: Arc<RwLock<Arc<Vec<String>>>>,
     /// (keyword, searcher, day) already counted, so repeats cost no query.
     counted: Cache<(String, String, chrono::NaiveDate), ()>,
+    /// Ranked hits per (index version, normalised query): popular queries repeat a lot.
+    results: Cache<(i64, String), Arc<Vec<(i64, MatchKind)>>>,
 }
 
 impl Search {
@@ -323,6 +331,10 @@ impl Search {
             counted: Cache::builder()
                 .max_capacity(200_000)
                 .time_to_live(Duration::from_secs(24 * 3600))
+                .build(),
+            results: Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(Duration::from_secs(300))
                 .build(),
         };
         search.refresh_hot(db).await?;
@@ -356,7 +368,7 @@ impl Search {
             .into_iter()
             .map(|(k, _)| k)
             .collect();
-        *self.hot.write().unwrap_or_else(|p| p.into_inner()) = words;
+        *self.hot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(words);
         Ok(())
     }
 
@@ -381,23 +393,29 @@ impl Search {
         })
     }
 
+    /// Ranked hits for a normalised query, from the current index.
+    pub async fn search(&self, q: &str) -> Arc<Vec<(i64, MatchKind)>> {
+        let index = self.index();
+        self.results
+            .get_with((index.version, q.to_owned()), async move {
+                Arc::new(index.search(q))
+            })
+            .await
+    }
+
     /// Suggestions: completions from titles and authors, then hot keywords with this prefix.
     pub fn suggest(&self, q: &str, limit: usize) -> Vec<(String, bool)> {
         let hot = self.hot.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut out: Vec<(String, bool)> = self
-            .index()
-            .complete(q, limit)
-            .into_iter()
-            .map(|w| {
-                let is_hot = hot.contains(&normalize(&w));
-                (w, is_hot)
-            })
+        let completions = self.index().complete(q, limit);
+        let mut out: Vec<(String, bool)> = completions
+            .iter()
+            .map(|(raw, norm)| (raw.clone(), hot.contains(norm)))
             .collect();
         for word in hot.iter().filter(|w| w.starts_with(q)) {
             if out.len() >= limit {
                 break;
             }
-            if !out.iter().any(|(w, _)| normalize(w) == *word) {
+            if !completions.iter().any(|(_, norm)| norm == word) {
                 out.push((word.clone(), true));
             }
         }

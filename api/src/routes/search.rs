@@ -92,7 +92,7 @@ async fn search(
         per_page: params.per_page,
     }
     .into();
-    let hits = state.search.index().search(&q);
+    let hits = state.search.search(&q).await;
     let total = hits.len() as u64;
     let start = usize::try_from(page.offset())
         .unwrap_or(usize::MAX)
@@ -141,7 +141,7 @@ async fn overview(
 ) -> ApiResult<Json<SearchOverview>> {
     let q = query(params.q.as_deref())?;
     let index = state.search.index();
-    let hits = index.search(&q);
+    let hits = state.search.search(&q).await;
     let exact_id = hits
         .iter()
         .find(|(_, k)| *k == MatchKind::Exact)
