@@ -132,7 +132,7 @@ TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application
 for id in $(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.novels ORDER BY id LIMIT 200"); do
   curl -fs -o /dev/null -X PUT "$BASE/api/v1/bookshelf/$id" -H "authorization: Bearer $TOKEN"
 done
-PROGRESS_CHAPTER=$(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.chapters WHERE novel_id = $NOVEL_ID ORDER BY position LIMIT 1 OFFSET 2")
+PROGRESS_CHAPTER=$(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.chapters WHERE novel_id = $NOVEL_ID ORDER BY position DESC LIMIT 1")
 PUT_LUA=$(mktemp --suffix=.lua)
 cat > "$PUT_LUA" <<LUAEOF
 local n = 0
