@@ -304,6 +304,9 @@ impl SearchIndex {
     }
 }
 
+/// Ranked hits: novel ids with the reason, best first.
+pub type Hits = Arc<Vec<(i64, MatchKind)>>;
+
 /// The live index and the hot-keyword bookkeeping shared by the handlers.
 #[derive(Clone)]
 pub struct Search {
@@ -313,7 +316,7 @@ pub struct Search {
     /// (keyword, searcher, day) already counted, so repeats cost no query.
     counted: Cache<(String, String, chrono::NaiveDate), ()>,
     /// Ranked hits per (index version, normalised query): popular queries repeat a lot.
-    results: Cache<(i64, String), Arc<Vec<(i64, MatchKind)>>>,
+    results: Cache<(i64, String), Hits>,
 }
 
 impl Search {
@@ -394,7 +397,7 @@ impl Search {
     }
 
     /// Ranked hits for a normalised query, from the current index.
-    pub async fn search(&self, q: &str) -> Arc<Vec<(i64, MatchKind)>> {
+    pub async fn search(&self, q: &str) -> Hits {
         let index = self.index();
         self.results
             .get_with((index.version, q.to_owned()), async move {
