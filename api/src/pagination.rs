@@ -7,10 +7,10 @@ use validator::Validate;
 
 const MAX_PAGE: i64 = 1_000_000;
 
-fn default_page() -> i64 {
+pub(crate) fn default_page() -> i64 {
     1
 }
-fn default_per_page() -> i64 {
+pub(crate) fn default_per_page() -> i64 {
     20
 }
 

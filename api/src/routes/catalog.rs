@@ -94,21 +94,14 @@ pub struct NovelsQuery {
     pub words: Option<String>,
     /// `hot` (default), `collect`, `latest` or `words`.
     pub sort: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
     #[param(minimum = 1, default = 1)]
     pub page: i64,
-    #[serde(default = "twenty")]
+    #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
-}
-
-fn one() -> i64 {
-    1
-}
-fn twenty() -> i64 {
-    20
 }
 
 /// Novels, filtered and sorted, a page at a time.
@@ -202,11 +195,11 @@ async fn novel(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChaptersQuery {
-    #[serde(default = "one")]
+    #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
     #[param(minimum = 1, default = 1)]
     pub page: i64,
-    #[serde(default = "twenty")]
+    #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 1000, message = "must be between 1 and 1000"))]
     #[param(minimum = 1, maximum = 1000, default = 20)]
     pub per_page: i64,

@@ -47,19 +47,12 @@ pub struct SearchQuery {
     /// Title, author, or pinyin (`doupo`, `dpcq`); 1..=64 characters. `%`, `_` and `\` are
     /// literal.
     pub q: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
     pub page: i64,
-    #[serde(default = "twenty")]
+    #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
     pub per_page: i64,
-}
-
-fn one() -> i64 {
-    1
-}
-fn twenty() -> i64 {
-    20
 }
 
 async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSummary>> {
