@@ -72,10 +72,13 @@ impl FromRequestParts<AppState> for MaybeUser {
 
 /// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the server
 /// is configured to sit behind a trusted proxy.
-pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+fn address(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
     if trust_forwarded_for {
-        let forwarded = req
-            .headers()
+        let forwarded = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
@@ -84,12 +87,12 @@ pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
             return forwarded;
         }
     }
-    req.extensions()
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
 }
 
-/// The client's address as an extractor (the peer, or `X-Forwarded-For` behind a trusted proxy).
+/// The client's address as an extractor.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -97,30 +100,21 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.config.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|ip| ip.trim().parse().ok());
-            if forwarded.is_some() {
-                return Ok(Self(forwarded));
-            }
-        }
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        Ok(Self(address(
+            &parts.headers,
+            &parts.extensions,
+            state.config.trust_forwarded_for,
+        )))
     }
 }
 
 /// Per-address rate limit for login and refresh (429 with `Retry-After`).
 pub async fn rate_limit_auth(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(ip) = client_ip(&req, state.config.trust_forwarded_for)
-        && let Err(not_until) = state.auth_limiter.check_key(&ip)
+    if let Some(ip) = address(
+        req.headers(),
+        req.extensions(),
+        state.config.trust_forwarded_for,
+    ) && let Err(not_until) = state.auth_limiter.check_key(&ip)
     {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -182,6 +182,13 @@ async fn wildcards_and_odd_input_are_literal(app: TestApp) {
     )
     .await;
     json(search(&app, &"斗".repeat(64)).await, 200).await;
+    // 10 characters that normalise (NFKC) to 180: refused, never a failed insert.
+    error(
+        search(&app, &"\u{FDFA}".repeat(10)).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     error(app.get("/search").await, 422, "validation_failed").await;
     error(
         app.get("/search?q=dp&per_page=101").await,

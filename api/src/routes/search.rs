@@ -38,6 +38,14 @@ fn query(q: Option<&str>) -> ApiResult<String> {
     if q.is_empty() {
         return Err(ApiError::invalid("q", "must not be empty"));
     }
+    // Normalisation can expand a character (NFKC turns U+FDFA into 18), and hot keywords
+    // hold 64 characters.
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "q",
+            format!("must be at most {MAX_QUERY_CHARS} characters once normalised"),
+        ));
+    }
     Ok(q)
 }
 
