@@ -56,6 +56,13 @@ pub struct Config {
     /// How often each instance checks the shared catalog version (cache and search-index
     /// freshness after an import).
     pub catalog_poll_ms: u64,
+    /// The longest a whole request may take before it is answered 503 (its database work
+    /// still finishes or rolls back in the background).
+    pub request_timeout_ms: u64,
+    /// The longest one database statement (or the wait for a pooled connection) may take.
+    pub db_statement_timeout_ms: u64,
+    /// The longest one WeChat call may take, retries included (login's one deadline).
+    pub wechat_deadline_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -142,6 +149,13 @@ impl Config {
             trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
             load_demo_catalog: boolean(get("LOAD_DEMO_CATALOG"), "LOAD_DEMO_CATALOG", true)?,
             catalog_poll_ms: number(get("CATALOG_POLL_MS"), "CATALOG_POLL_MS", 2000)?,
+            request_timeout_ms: number(get("REQUEST_TIMEOUT_MS"), "REQUEST_TIMEOUT_MS", 8000)?,
+            db_statement_timeout_ms: number(
+                get("DB_STATEMENT_TIMEOUT_MS"),
+                "DB_STATEMENT_TIMEOUT_MS",
+                3000,
+            )?,
+            wechat_deadline_ms: number(get("WECHAT_DEADLINE_MS"), "WECHAT_DEADLINE_MS", 6000)?,
         };
         config.check()?;
         Ok(config)
@@ -175,6 +189,15 @@ impl Config {
                 "ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_DAYS must be positive".into(),
             ));
         }
+        if self.request_timeout_ms < 100
+            || self.db_statement_timeout_ms < 100
+            || self.wechat_deadline_ms < 100
+        {
+            return Err(ConfigError(
+                "REQUEST_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS and WECHAT_DEADLINE_MS must be at least 100"
+                    .into(),
+            ));
+        }
         if self.auth_rate_limit_per_minute == 0 {
             return Err(ConfigError(
                 "AUTH_RATE_LIMIT_PER_MINUTE must be at least 1".into(),
@@ -190,6 +213,16 @@ impl Config {
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
+    }
+
+    /// The database pool's settings.
+    pub fn db_options(&self) -> service::db::DbOptions {
+        let statement_timeout = std::time::Duration::from_millis(self.db_statement_timeout_ms);
+        service::db::DbOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: statement_timeout,
+            statement_timeout,
+        }
     }
 }
 

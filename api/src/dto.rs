@@ -485,14 +485,6 @@ impl From<service::library::HistoryItem> for HistoryItem {
     }
 }
 
-fn not_far_future(t: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
-    if *t > Utc::now() + chrono::Duration::days(1) {
-        return Err(validator::ValidationError::new("future")
-            .with_message("must not be more than a day in the future".into()));
-    }
-    Ok(())
-}
-
 fn finite_percent(p: f64) -> Result<(), validator::ValidationError> {
     if (0.0..=100.0).contains(&p) {
         Ok(())
@@ -512,8 +504,9 @@ pub struct ProgressRequest {
     /// 0..=100, of the whole novel.
     #[validate(custom(function = "finite_percent"))]
     pub percent: f64,
-    /// When the device recorded it (RFC 3339); the newer write wins.
-    #[validate(custom(function = "not_far_future"))]
+    /// When the device recorded it (RFC 3339); the newer write wins. Before
+    /// 2020-01-01T00:00:00Z → 422 (a reset device clock); more than 5 minutes ahead of the
+    /// server → taken as the server's time (a clock running ahead must not win forever).
     #[schema(value_type = String, example = "2026-11-22T03:00:00Z")]
     pub client_time: DateTime<Utc>,
 }

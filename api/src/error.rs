@@ -249,7 +249,9 @@ impl From<ServiceError> for ApiError {
                 Self::Conflict("the resource was changed concurrently or already exists".into())
             }
             ServiceError::Invalid(fields) => Self::Validation(fields),
-            ServiceError::Unavailable(detail) => Self::Unavailable(detail),
+            ServiceError::Unavailable(detail) | ServiceError::Contended(detail) => {
+                Self::Unavailable(detail)
+            }
             ServiceError::Db(e) => Self::Internal(e.to_string()),
             ServiceError::Internal(detail) => Self::Internal(detail),
         }

@@ -145,15 +145,9 @@ async fn operator(
 async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     use anyhow::Context;
     use sea_orm_migration::MigratorTrait;
-    let db = service::db::connect(
-        &config.database_url,
-        &service::db::DbOptions {
-            max_connections: config.db_max_connections,
-            ..Default::default()
-        },
-    )
-    .await
-    .context("cannot connect to the database (check DATABASE_URL)")?;
+    let db = service::db::connect(&config.database_url, &config.db_options())
+        .await
+        .context("cannot connect to the database (check DATABASE_URL)")?;
     tracing::info!(
         backend = service::db::backend_name(&db),
         "database connected"

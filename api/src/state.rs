@@ -40,9 +40,11 @@ impl AppState {
             chrono::Duration::seconds(config.refresh_grace_secs),
             config.featured_shelf_size,
         );
+        let wechat_deadline = std::time::Duration::from_millis(config.wechat_deadline_ms);
         let (wechat, emulator) = match (&config.wechat.app_id, &config.wechat.app_secret) {
             (Some(id), Some(secret)) => (
-                WechatClient::new(&config.wechat.api_base, id, secret.clone())?,
+                WechatClient::new(&config.wechat.api_base, id, secret.clone())?
+                    .with_deadline(wechat_deadline),
                 None,
             ),
             _ => {
@@ -61,7 +63,8 @@ impl AppState {
                     &emulator.base_url,
                     emulator.app_id(),
                     SecretString::from(emulator.app_secret()),
-                )?;
+                )?
+                .with_deadline(wechat_deadline);
                 (client, Some(Arc::new(emulator)))
             }
         };

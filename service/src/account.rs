@@ -431,7 +431,7 @@ pub async fn delete_account<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
 ) -> ServiceResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     search_keyword_hit::Entity::delete_many()
         .filter(search_keyword_hit::Column::Searcher.eq(searcher_key(user_id)))
         .exec(&txn)

@@ -217,7 +217,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
         return Err(invalid());
     }
     let now = now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(sha256_hex(presented.as_bytes())))
         .one(&txn)
@@ -356,6 +356,7 @@ pub(crate) fn unshare(err: Arc<ServiceError>) -> ServiceError {
         ServiceError::Conflict(s) => ServiceError::Conflict(s.clone()),
         ServiceError::Invalid(f) => ServiceError::Invalid(f.clone()),
         ServiceError::Unavailable(s) => ServiceError::Unavailable(s.clone()),
+        ServiceError::Contended(s) => ServiceError::Contended(s.clone()),
         ServiceError::Auth(a) => ServiceError::Auth(*a),
         ServiceError::Wechat(w) => ServiceError::Wechat(w.clone()),
         ServiceError::Db(e) => ServiceError::Internal(e.to_string()),

@@ -6,21 +6,28 @@ use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, Insert, IsolationLevel, QueryTrait, Statement, TransactionTrait,
+    DbErr, Insert, IsolationLevel, QueryTrait, RuntimeErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 
 /// Pool settings; the defaults suit the server.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub max_connections: u32,
+    /// How long a request waits for a free connection before answering 503.
     pub acquire_timeout: Duration,
+    /// The longest a single statement may run (MariaDB `max_statement_time`, MySQL
+    /// `max_execution_time` for reads, `innodb_lock_wait_timeout` for row locks, SQLite's busy
+    /// timeout). Past it the database aborts the statement and the request answers 503.
+    pub statement_timeout: Duration,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
         Self {
             max_connections: 32,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -34,18 +41,49 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
     co.acquire_timeout(opts.acquire_timeout)
         .connect_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
+    let statement_timeout = opts.statement_timeout.max(Duration::from_millis(100));
     if url.starts_with("sqlite:") {
         co.max_connections(1).min_connections(1);
-        co.map_sqlx_sqlite_opts(|o| {
+        co.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(statement_timeout)
         });
     } else {
         co.max_connections(opts.max_connections).min_connections(1);
+        co.map_sqlx_mysql_pool_opts(move |pool| {
+            pool.after_connect(move |conn, _meta| {
+                Box::pin(async move { limit_mysql_session(conn, statement_timeout).await })
+            })
+        });
     }
     Database::connect(co).await
+}
+
+/// Server-side bounds for every statement of a MySQL/MariaDB session, so that a slow query
+/// or a held row lock ends in an error (→ 503) instead of holding the request.
+async fn limit_mysql_session(
+    conn: &mut sea_orm::sqlx::MySqlConnection,
+    limit: Duration,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{AssertSqlSafe, Executor};
+    // Numbers formatted by us, no input: safe to inline.
+    let lock_wait = limit.as_secs().max(1);
+    conn.execute(AssertSqlSafe(format!(
+        "SET SESSION innodb_lock_wait_timeout = {lock_wait}"
+    )))
+    .await?;
+    // MariaDB: seconds, every statement. MySQL: milliseconds, reads only.
+    let mariadb = format!(
+        "SET SESSION max_statement_time = {:.3}",
+        limit.as_secs_f64()
+    );
+    if conn.execute(AssertSqlSafe(mariadb)).await.is_err() {
+        let mysql = format!("SET SESSION max_execution_time = {}", limit.as_millis());
+        conn.execute(AssertSqlSafe(mysql)).await?;
+    }
+    Ok(())
 }
 
 /// True when the database answers a trivial query.
@@ -62,45 +100,125 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
-/// A transaction that sees rows committed by others during it (MySQL's default, REPEATABLE
-/// READ, would hide a row a parallel first write just inserted). SQLite is serialisable anyway.
-pub async fn begin_read_committed<C: TransactionTrait + ConnectionTrait>(
+/// A transaction that writes. MySQL: READ COMMITTED, so it sees rows committed by others
+/// during it and takes no gap locks (REPEATABLE READ would hide a row a parallel first write
+/// just inserted). SQLite: `BEGIN IMMEDIATE`, so the write lock is taken (waiting up to the
+/// busy timeout) at the start; a deferred transaction that reads and then writes fails at once
+/// with `SQLITE_BUSY` when another process (an import) wrote in between.
+pub async fn begin_write<C: TransactionTrait + ConnectionTrait>(
     db: &C,
 ) -> Result<C::Transaction, DbErr> {
-    if db.get_database_backend() == DbBackend::MySql {
-        db.begin_with_config(Some(IsolationLevel::ReadCommitted), None)
-            .await
-    } else {
-        db.begin().await
+    let options = match db.get_database_backend() {
+        DbBackend::MySql => TransactionOptions {
+            isolation_level: Some(IsolationLevel::ReadCommitted),
+            ..Default::default()
+        },
+        DbBackend::Sqlite => TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+        _ => TransactionOptions::default(),
+    };
+    db.begin_with_options(options).await
+}
+
+/// The driver's error behind a `DbErr`, if any.
+fn driver_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 
-/// True for a transaction that lost a lock race and may simply be run again (MySQL deadlock
-/// or lock-wait timeout, SQLite busy).
-pub fn is_retryable(err: &DbErr) -> bool {
-    let text = err.to_string();
-    ["1213", "1205", "Deadlock", "database is locked"]
-        .iter()
-        .any(|m| text.contains(m))
+/// The database's own error code: MySQL's error number, SQLite's extended result code.
+fn error_number(err: &DbErr) -> Option<i64> {
+    use sea_orm::sqlx::Error;
+    let Some(Error::Database(e)) = driver_error(err) else {
+        return None;
+    };
+    if let Some(my) = e.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>() {
+        return Some(i64::from(my.number()));
+    }
+    e.code().and_then(|c| c.parse().ok())
 }
 
-/// Runs a transaction body, retrying a few times when it lost a lock race.
+/// True for a transaction that lost a lock race and may simply be run again: MySQL deadlock
+/// (1213) or lock-wait timeout (1205), SQLite busy/locked (5, 6 and their extended codes).
+pub fn is_retryable(err: &DbErr) -> bool {
+    match error_number(err) {
+        Some(1213 | 1205) => err_is_mysql(err),
+        Some(code) => !err_is_mysql(err) && matches!(code & 0xff, 5 | 6),
+        None => false,
+    }
+}
+
+fn err_is_mysql(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    matches!(driver_error(err), Some(Error::Database(e))
+        if e.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>().is_some())
+}
+
+/// True when the database could not do the work right now (unreachable, cut mid-query, a
+/// statement over its time limit, locks still held after the retries): a 503, not a bug.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    match driver_error(err) {
+        Some(
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed,
+        ) => true,
+        Some(Error::Database(_)) => {
+            is_retryable(err)
+                || (err_is_mysql(err)
+                    // statement time limit (MariaDB, MySQL), server gone or shutting down,
+                    // connection killed, query interrupted
+                    && matches!(
+                        error_number(err),
+                        Some(1969 | 3024 | 2006 | 2013 | 1053 | 1927 | 1317)
+                    ))
+        }
+        _ => false,
+    }
+}
+
+/// Runs a transaction body again when it lost a lock race (deadlock, lock wait, busy), with a
+/// growing jittered pause; the last failure is returned as it is (a 503).
 pub async fn with_retry<T, F, Fut>(mut attempt: F) -> crate::ServiceResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = crate::ServiceResult<T>>,
 {
+    const TRIES: u64 = 8;
     let mut tries = 0;
     loop {
         tries += 1;
         match attempt().await {
-            Err(crate::ServiceError::Db(e)) if tries < 5 && is_retryable(&e) => {
-                let pause = rand::random::<u64>() % (10 * tries);
+            Err(crate::ServiceError::Contended(_)) if tries < TRIES => {
+                let pause = 2 * tries + rand::random::<u64>() % (8 * tries);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
             }
             other => return other,
         }
     }
+}
+
+/// Microsecond precision, what MySQL's DATETIME(6) stores, so that comparisons are exact.
+pub fn now_micros() -> chrono::DateTime<chrono::Utc> {
+    micros(chrono::Utc::now())
+}
+
+/// `t` cut to microseconds.
+pub fn micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
 /// Inserts rows, skipping any that would violate a unique key; returns how many were

@@ -17,6 +17,10 @@ pub enum ServiceError {
     /// The database (or another dependency) can't be reached right now.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A transaction lost a lock race (deadlock, lock wait, SQLite busy): `db::with_retry`
+    /// runs it again; what is still contended after the retries is a 503.
+    #[error("contended: {0}")]
+    Contended(String),
     #[error("database error: {0}")]
     Db(DbErr),
     #[error("internal error: {0}")]
@@ -56,10 +60,12 @@ impl From<DbErr> for ServiceError {
         if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             return Self::Conflict(detail);
         }
-        match err {
-            DbErr::ConnectionAcquire(e) => Self::Unavailable(e.to_string()),
-            DbErr::Conn(e) => Self::Unavailable(e.to_string()),
-            other => Self::Db(other),
+        if crate::db::is_retryable(&err) {
+            return Self::Contended(err.to_string());
         }
+        if crate::db::is_unavailable(&err) {
+            return Self::Unavailable(err.to_string());
+        }
+        Self::Db(err)
     }
 }

@@ -156,10 +156,14 @@ pub async fn import_novel<C: ConnectionTrait + TransactionTrait>(
     n: &ImportNovel,
 ) -> ServiceResult<ImportOutcome> {
     validate(n)?;
-    let txn = db.begin().await?;
-    let outcome = import_in(&txn, n).await?;
-    txn.commit().await?;
-    Ok(outcome)
+    // A server may be writing at the same time: a lost lock race runs the novel again.
+    crate::db::with_retry(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        let outcome = import_in(&txn, n).await?;
+        txn.commit().await?;
+        Ok(outcome)
+    })
+    .await
 }
 
 async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<ImportOutcome> {

@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use entity::{bookshelf, browse_history, chapter, novel, reading_progress};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionSession,
+    TransactionTrait,
 };
 
 use crate::catalog::{NovelSummary, summaries_by_ids};
 use crate::catalog_cache::CatalogCache;
-use crate::db::insert_ignore;
+use crate::db::{insert_ignore, micros};
 use crate::page::{PageRequest, Paged};
 use crate::reader::Progress;
 use crate::{ServiceError, ServiceResult};
@@ -41,11 +42,6 @@ pub struct ProgressWrite {
     pub offset: i32,
     pub percent: f64,
     pub client_time: DateTime<Utc>,
-}
-
-/// Microsecond precision, as stored by MySQL's DATETIME(6), so comparisons are exact.
-fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
 /// The novels behind a page of reader rows and the reader's progress in them: one query for
@@ -120,16 +116,19 @@ pub async fn add_to_shelf(
     novel_id: i64,
 ) -> ServiceResult<bool> {
     let chapters = novel_chapter_count(db, novel_id).await?;
-    let now = Utc::now();
-    let row = bookshelf::ActiveModel {
-        id: NotSet,
-        user_id: Set(user_id),
-        novel_id: Set(novel_id),
-        seen_chapter_count: Set(chapters),
-        added_at: Set(now),
-        sort_at: Set(now),
-    };
-    Ok(insert_ignore(db, [row]).await? == 1)
+    let now = crate::db::now_micros();
+    crate::db::with_retry(|| async {
+        let row = bookshelf::ActiveModel {
+            id: NotSet,
+            user_id: Set(user_id),
+            novel_id: Set(novel_id),
+            seen_chapter_count: Set(chapters),
+            added_at: Set(now),
+            sort_at: Set(now),
+        };
+        Ok(insert_ignore(db, [row]).await? == 1)
+    })
+    .await
 }
 
 /// `DELETE /bookshelf/{novel_id}`.
@@ -138,12 +137,16 @@ pub async fn remove_from_shelf(
     user_id: i64,
     novel_id: i64,
 ) -> ServiceResult<()> {
-    let res = bookshelf::Entity::delete_many()
-        .filter(bookshelf::Column::UserId.eq(user_id))
-        .filter(bookshelf::Column::NovelId.eq(novel_id))
-        .exec(db)
-        .await?;
-    if res.rows_affected == 0 {
+    let removed = crate::db::with_retry(|| async {
+        Ok(bookshelf::Entity::delete_many()
+            .filter(bookshelf::Column::UserId.eq(user_id))
+            .filter(bookshelf::Column::NovelId.eq(novel_id))
+            .exec(db)
+            .await?
+            .rows_affected)
+    })
+    .await?;
+    if removed == 0 {
         return Err(ServiceError::NotFound);
     }
     Ok(())
@@ -155,12 +158,15 @@ pub async fn remove_many_from_shelf(
     user_id: i64,
     novel_ids: &[i64],
 ) -> ServiceResult<u64> {
-    let res = bookshelf::Entity::delete_many()
-        .filter(bookshelf::Column::UserId.eq(user_id))
-        .filter(bookshelf::Column::NovelId.is_in(novel_ids.to_vec()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    crate::db::with_retry(|| async {
+        Ok(bookshelf::Entity::delete_many()
+            .filter(bookshelf::Column::UserId.eq(user_id))
+            .filter(bookshelf::Column::NovelId.is_in(novel_ids.to_vec()))
+            .exec(db)
+            .await?
+            .rows_affected)
+    })
+    .await
 }
 
 /// `GET /bookshelf/last-read`: the most recent reading, if any.
@@ -182,89 +188,217 @@ pub async fn last_read(
     Ok(novel.zip(progress))
 }
 
+/// The earliest `client_time` accepted. A phone whose clock was reset (to 1970) sends times
+/// before it; such a write is refused (422) rather than stored with a nonsense time.
+pub fn client_time_floor() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_577_836_800, 0).unwrap_or_default() // 2020-01-01T00:00:00Z
+}
+
+/// A `client_time` further than this ahead of the server's clock is taken as the server's
+/// now: a phone whose clock runs years ahead must not win "newer wins" forever.
+pub const CLIENT_TIME_MAX_AHEAD_SECS: i64 = 300;
+
+/// The `client_time` a write is ordered by (see `client_time_floor`, `CLIENT_TIME_MAX_AHEAD_SECS`).
+pub fn effective_client_time(
+    sent: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ServiceResult<DateTime<Utc>> {
+    if sent < client_time_floor() {
+        return Err(ServiceError::invalid(
+            "client_time",
+            "is before 2020-01-01T00:00:00Z: the device clock is wrong",
+        ));
+    }
+    if sent > now + chrono::Duration::seconds(CLIENT_TIME_MAX_AHEAD_SECS) {
+        return Ok(now);
+    }
+    Ok(micros(sent))
+}
+
+/// The chapter a progress write points at, with what the write needs of its novel.
+struct Target {
+    chapter_id: i64,
+    position: i32,
+    title: String,
+    chapter_count: i32,
+}
+
+/// One query: the chapter, if it belongs to the novel, with the novel's chapter count.
+async fn target(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+    chapter_id: i64,
+) -> ServiceResult<Target> {
+    let row: Option<(i64, i32, String, i32)> = chapter::Entity::find_by_id(chapter_id)
+        .select_only()
+        .column(chapter::Column::Id)
+        .column(chapter::Column::Position)
+        .column(chapter::Column::Title)
+        .column(novel::Column::ChapterCount)
+        .join(
+            JoinType::InnerJoin,
+            chapter::Entity::belongs_to(novel::Entity)
+                .from(chapter::Column::NovelId)
+                .to(novel::Column::Id)
+                .into(),
+        )
+        .filter(chapter::Column::NovelId.eq(novel_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    match row {
+        Some((chapter_id, position, title, chapter_count)) => Ok(Target {
+            chapter_id,
+            position,
+            title,
+            chapter_count,
+        }),
+        // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
+        None => {
+            novel_chapter_count(db, novel_id).await?;
+            Err(ServiceError::invalid(
+                "chapter_id",
+                "is not a chapter of this novel",
+            ))
+        }
+    }
+}
+
 /// `PUT /progress/{novel_id}`: the newer `client_time` wins; an older write returns the stored
-/// progress unchanged. A write that wins also moves the shelf's last read and the history, in
-/// the same transaction.
+/// progress unchanged and writes nothing. A write that wins moves the shelf's last read and
+/// the history in the same short transaction. Nothing here can deadlock: one conditional
+/// upsert per row, in a fixed order (progress, history, shelf), no read-then-write.
 pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
     novel_id: i64,
     write: &ProgressWrite,
 ) -> ServiceResult<Progress> {
-    // Parallel first writes on MySQL can deadlock on the unique key; the loser runs again.
-    crate::db::with_retry(|| async {
-        let txn = crate::db::begin_read_committed(db).await?;
-        let progress = write_progress_in(&txn, user_id, novel_id, write).await?;
-        txn.commit().await?;
-        Ok(progress)
-    })
-    .await
+    let now = crate::db::now_micros();
+    let client_time = effective_client_time(write.client_time, now)?;
+    let target = target(db, novel_id, write.chapter_id).await?;
+    write_progress_to(db, user_id, novel_id, &target, write, client_time, now).await
 }
 
-async fn write_progress_in(
-    db: &impl ConnectionTrait,
+async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     user_id: i64,
     novel_id: i64,
+    target: &Target,
     write: &ProgressWrite,
+    client_time: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<Progress> {
-    let chapters = novel_chapter_count(db, novel_id).await?;
-    let chapter = chapter::Entity::find_by_id(write.chapter_id)
-        .filter(chapter::Column::NovelId.eq(novel_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::invalid("chapter_id", "is not a chapter of this novel"))?;
-    let now = micros(Utc::now());
-    let client_time = micros(write.client_time);
-    let row = reading_progress::ActiveModel {
-        id: NotSet,
-        user_id: Set(user_id),
-        novel_id: Set(novel_id),
-        chapter_id: Set(chapter.id),
-        chapter_index: Set(chapter.position),
-        offset: Set(write.offset),
-        percent: Set(write.percent),
-        client_time: Set(client_time),
-        updated_at: Set(now),
-    };
-    let applied = if insert_ignore(db, [row]).await? == 1 {
-        true
-    } else {
-        reading_progress::Entity::update_many()
-            .col_expr(reading_progress::Column::ChapterId, Expr::value(chapter.id))
-            .col_expr(
-                reading_progress::Column::ChapterIndex,
-                Expr::value(chapter.position),
-            )
-            .col_expr(reading_progress::Column::Offset, Expr::value(write.offset))
-            .col_expr(
-                reading_progress::Column::Percent,
-                Expr::value(write.percent),
-            )
-            .col_expr(
-                reading_progress::Column::ClientTime,
-                Expr::value(client_time),
-            )
-            .col_expr(reading_progress::Column::UpdatedAt, Expr::value(now))
-            .filter(reading_progress::Column::UserId.eq(user_id))
-            .filter(reading_progress::Column::NovelId.eq(novel_id))
-            .filter(reading_progress::Column::ClientTime.lt(client_time))
-            .exec(db)
-            .await?
-            .rows_affected
-            == 1
-    };
-    if applied {
-        crate::reader::record_view(db, user_id, novel_id, chapters).await?;
-        bookshelf::Entity::update_many()
-            .col_expr(bookshelf::Column::SortAt, Expr::value(now))
-            .filter(bookshelf::Column::UserId.eq(user_id))
-            .filter(bookshelf::Column::NovelId.eq(novel_id))
-            .exec(db)
-            .await?;
+    let stored = crate::reader::progress(db, user_id, novel_id).await?;
+    if let Some(stored) = stored.as_ref().filter(|p| p.client_time >= client_time) {
+        return Ok(stored.clone());
     }
+    let ours = Progress {
+        novel_id,
+        chapter_id: target.chapter_id,
+        chapter_index: target.position,
+        chapter_title: target.title.clone(),
+        offset: write.offset,
+        percent: write.percent,
+        client_time,
+        updated_at: now,
+    };
+    let had_row = stored.is_some();
+    let applied = crate::db::with_retry(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        let applied = upsert_newer_progress(&txn, user_id, &ours, had_row).await?;
+        if applied {
+            crate::reader::record_view(&txn, user_id, novel_id, target.chapter_count).await?;
+            bookshelf::Entity::update_many()
+                .col_expr(bookshelf::Column::SortAt, Expr::value(now))
+                .filter(bookshelf::Column::UserId.eq(user_id))
+                .filter(bookshelf::Column::NovelId.eq(novel_id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(applied)
+    })
+    .await?;
+    if applied {
+        return Ok(ours);
+    }
+    // A newer write from another device landed between our read and our upsert.
     crate::reader::progress(db, user_id, novel_id)
         .await?
         .ok_or_else(|| ServiceError::Internal("progress vanished".into()))
+}
+
+/// Inserts the progress row, or updates it only when `p.client_time` is newer than the stored
+/// one: a single statement, so the row lock is taken once, exclusively. True when it applied.
+async fn upsert_newer_progress(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    p: &Progress,
+    had_row: bool,
+) -> ServiceResult<bool> {
+    let backend = db.get_database_backend();
+    let values: Vec<sea_orm::Value> = vec![
+        user_id.into(),
+        p.novel_id.into(),
+        p.chapter_id.into(),
+        p.chapter_index.into(),
+        p.offset.into(),
+        p.percent.into(),
+        p.client_time.into(),
+        p.updated_at.into(),
+    ];
+    let insert = "INSERT INTO reading_progress \
+        (user_id, novel_id, chapter_id, chapter_index, `offset`, percent, client_time, updated_at) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    let sql = if backend == DbBackend::MySql {
+        // MySQL assigns left to right: `client_time` last, so the others compare the old one.
+        format!(
+            "{insert} ON DUPLICATE KEY UPDATE \
+             chapter_id = IF(VALUES(client_time) > client_time, VALUES(chapter_id), chapter_id), \
+             chapter_index = IF(VALUES(client_time) > client_time, VALUES(chapter_index), chapter_index), \
+             `offset` = IF(VALUES(client_time) > client_time, VALUES(`offset`), `offset`), \
+             percent = IF(VALUES(client_time) > client_time, VALUES(percent), percent), \
+             updated_at = IF(VALUES(client_time) > client_time, VALUES(updated_at), updated_at), \
+             client_time = IF(VALUES(client_time) > client_time, VALUES(client_time), client_time)"
+        )
+    } else {
+        format!(
+            "{insert} ON CONFLICT (user_id, novel_id) DO UPDATE SET \
+             chapter_id = excluded.chapter_id, chapter_index = excluded.chapter_index, \
+             `offset` = excluded.`offset`, percent = excluded.percent, \
+             client_time = excluded.client_time, updated_at = excluded.updated_at \
+             WHERE excluded.client_time > reading_progress.client_time"
+        )
+    };
+    let affected = db
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .rows_affected();
+    if backend != DbBackend::MySql {
+        return Ok(affected == 1);
+    }
+    // MySQL (with CLIENT_FOUND_ROWS, as sqlx connects): 1 = inserted or left unchanged,
+    // 2 = updated. A 1 is an insert only if there was no row before; when a parallel first
+    // write may have inserted it, look at what is stored.
+    match affected {
+        2 => Ok(true),
+        1 if had_row => Ok(false),
+        _ => Ok(crate::reader::progress(db, user_id, p.novel_id)
+            .await?
+            .is_some_and(|s| s.client_time == p.client_time && s.updated_at == p.updated_at)),
+    }
+}
+
+/// A signed-in reader opened a novel: its history row moves to the top (retried when it
+/// loses a lock race with the reader's other writes).
+pub async fn record_view(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    novel_id: i64,
+    chapter_count: i32,
+) -> ServiceResult<()> {
+    crate::db::with_retry(|| crate::reader::record_view(db, user_id, novel_id, chapter_count)).await
 }
 
 /// Opening a chapter while logged in moves the reader to its start, unless they are already

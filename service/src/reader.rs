@@ -87,6 +87,8 @@ pub struct Progress {
     pub chapter_title: String,
     pub offset: i32,
     pub percent: f64,
+    /// The device's time of the write (as ordered: see `library::effective_client_time`).
+    pub client_time: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -127,6 +129,7 @@ pub(crate) async fn progress_for(
                 chapter_title: c.map(|c| c.title).unwrap_or_default(),
                 offset: p.offset,
                 percent: p.percent,
+                client_time: p.client_time,
                 updated_at: p.updated_at,
             };
             (p.novel_id, progress)
@@ -157,23 +160,27 @@ pub async fn record_view(
     chapter_count: i32,
 ) -> ServiceResult<()> {
     use entity::browse_history;
-    use sea_orm::sea_query::Expr;
+    use sea_orm::sea_query::{Expr, OnConflict};
     use sea_orm::{ActiveValue::NotSet, ActiveValue::Set};
-    let now = chrono::Utc::now();
+    let now = crate::db::now_micros();
     let row = browse_history::ActiveModel {
         id: NotSet,
         user_id: Set(user_id),
         novel_id: Set(novel_id),
         viewed_at: Set(now),
     };
-    if crate::db::insert_ignore(db, [row]).await? == 0 {
-        browse_history::Entity::update_many()
-            .col_expr(browse_history::Column::ViewedAt, Expr::value(now))
-            .filter(browse_history::Column::UserId.eq(user_id))
-            .filter(browse_history::Column::NovelId.eq(novel_id))
-            .exec(db)
-            .await?;
-    }
+    // One upsert: no shared lock taken first and upgraded later (a deadlock under load).
+    browse_history::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                browse_history::Column::UserId,
+                browse_history::Column::NovelId,
+            ])
+            .update_column(browse_history::Column::ViewedAt)
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     // Opening the novel marks its chapters as seen for the shelf's `has_update`.
     entity::bookshelf::Entity::update_many()
         .col_expr(
@@ -222,7 +229,7 @@ pub async fn set_preferences<C: ConnectionTrait + sea_orm::TransactionTrait>(
             format!("unknown category ids: {}", unknown.join(", ")),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let updated = user::Entity::update_many()
         .col_expr(
             user::Column::Channel,

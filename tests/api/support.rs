@@ -209,7 +209,7 @@ impl TestApp {
             vars.insert((*k).into(), (*v).into());
         }
         let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
-        let mut db = service::db::connect(&config.database_url, &Default::default())
+        let mut db = service::db::connect(&config.database_url, &config.db_options())
             .await
             .expect("connect test database");
         // Counts the app's SQL statements (the background polls aside) for N+1 checks.

@@ -172,7 +172,7 @@ async fn novel(
     let detail = state.catalog.novel_detail(&state.db, id).await?;
     let (mut on_shelf, mut progress) = (None, None);
     if let Some(ctx) = user.0 {
-        service::reader::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
+        service::library::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
             .await?;
         on_shelf = Some(service::reader::on_shelf(&state.db, ctx.user_id, id).await?);
         progress = Some(

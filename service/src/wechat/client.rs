@@ -14,9 +14,13 @@ pub enum WechatError {
     /// WeChat answered with `errcode != 0`.
     #[error("WeChat error {errcode}: {errmsg}")]
     Api { errcode: i64, errmsg: String },
-    /// Network failure, timeout or a 5xx (after bounded retries). Never contains the URL.
+    /// Timeout, a broken answer or a 5xx: the request may have reached WeChat (after bounded
+    /// retries where retrying is safe). Never contains the URL.
     #[error("WeChat transport error: {0}")]
     Transport(String),
+    /// No connection could be made: the request surely never reached WeChat.
+    #[error("WeChat unreachable: {0}")]
+    Unreachable(String),
     /// A 200 whose body is not what the call promises.
     #[error("WeChat answered garbage: {0}")]
     InvalidResponse(String),
@@ -40,10 +44,31 @@ impl WechatError {
         matches!(self.errcode(), Some(40001 | 40014 | 42001))
     }
 
-    fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transport(_)) || self.errcode() == Some(-1)
+    /// Whether sending the request again is safe. A single-use code (login, phone number,
+    /// web OAuth) is resent only when the first request surely never reached WeChat or WeChat
+    /// said it was busy (-1): after a timeout the code may already be spent, and a resend
+    /// could only turn a slow success into a failure.
+    fn is_retryable(&self, retry: Retry) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Transport(_) => retry == Retry::Idempotent,
+            Self::Api { errcode, .. } => *errcode == -1,
+            Self::InvalidResponse(_) => false,
+        }
     }
 }
+
+/// What a call may resend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Asking again has no effect beyond the answer (tokens, user info).
+    Idempotent,
+    /// The request spends a single-use code.
+    SingleUse,
+}
+
+/// The default bound on one call, retries included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(6);
 
 /// `jscode2session`'s answer.
 #[derive(Clone, Deserialize)]
@@ -118,6 +143,7 @@ pub struct WechatClient {
     base: String,
     app_id: String,
     app_secret: SecretString,
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for WechatClient {
@@ -143,7 +169,14 @@ impl WechatClient {
             base: base.trim_end_matches('/').to_owned(),
             app_id: app_id.to_owned(),
             app_secret,
+            deadline: DEFAULT_DEADLINE,
         })
+    }
+
+    /// Bounds every call, retries included (login answers within it whatever WeChat does).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     pub fn app_id(&self) -> &str {
@@ -159,8 +192,10 @@ impl WechatClient {
             ("js_code", js_code),
             ("grant_type", "authorization_code"),
         ];
-        self.call(|| self.http.get(self.url("/sns/jscode2session")).query(&query))
-            .await
+        self.call(Retry::SingleUse, || {
+            self.http.get(self.url("/sns/jscode2session")).query(&query)
+        })
+        .await
     }
 
     /// The stable global access token (same token on repeat calls while it is valid).
@@ -172,7 +207,7 @@ impl WechatClient {
             "secret": self.app_secret.expose_secret(),
             "force_refresh": false,
         });
-        self.call(|| {
+        self.call(Retry::Idempotent, || {
             self.http
                 .post(self.url("/cgi-bin/stable_token"))
                 .json(&body)
@@ -188,8 +223,10 @@ impl WechatClient {
             ("appid", self.app_id.as_str()),
             ("secret", self.app_secret.expose_secret()),
         ];
-        self.call(|| self.http.get(self.url("/cgi-bin/token")).query(&query))
-            .await
+        self.call(Retry::Idempotent, || {
+            self.http.get(self.url("/cgi-bin/token")).query(&query)
+        })
+        .await
     }
 
     #[tracing::instrument(skip_all)]
@@ -204,7 +241,7 @@ impl WechatClient {
         }
         let body = serde_json::json!({ "code": code });
         let answer: Answer = self
-            .call(|| {
+            .call(Retry::SingleUse, || {
                 self.http
                     .post(self.url("/wxa/business/getuserphonenumber"))
                     .query(&[("access_token", access_token)])
@@ -222,7 +259,7 @@ impl WechatClient {
             ("code", code),
             ("grant_type", "authorization_code"),
         ];
-        self.call(|| {
+        self.call(Retry::SingleUse, || {
             self.http
                 .get(self.url("/sns/oauth2/access_token"))
                 .query(&query)
@@ -240,7 +277,7 @@ impl WechatClient {
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
         ];
-        self.call(|| {
+        self.call(Retry::Idempotent, || {
             self.http
                 .get(self.url("/sns/oauth2/refresh_token"))
                 .query(&query)
@@ -259,8 +296,10 @@ impl WechatClient {
             ("openid", openid),
             ("lang", "zh_CN"),
         ];
-        self.call(|| self.http.get(self.url("/sns/userinfo")).query(&query))
-            .await
+        self.call(Retry::Idempotent, || {
+            self.http.get(self.url("/sns/userinfo")).query(&query)
+        })
+        .await
     }
 
     /// Checks a web access token (`errcode: 0` when valid).
@@ -268,7 +307,9 @@ impl WechatClient {
     pub async fn sns_auth(&self, access_token: &str, openid: &str) -> Result<(), WechatError> {
         let query = [("access_token", access_token), ("openid", openid)];
         let _: serde_json::Value = self
-            .call(|| self.http.get(self.url("/sns/auth")).query(&query))
+            .call(Retry::Idempotent, || {
+                self.http.get(self.url("/sns/auth")).query(&query)
+            })
             .await?;
         Ok(())
     }
@@ -277,16 +318,33 @@ impl WechatClient {
         format!("{}{}", self.base, path)
     }
 
-    /// Sends, retrying only what is safe to retry, and parses WeChat's 200-with-errcode bodies.
+    /// Sends, retrying only what is safe to retry, within one deadline; parses WeChat's
+    /// 200-with-errcode bodies.
     async fn call<T: DeserializeOwned>(
         &self,
+        retry: Retry,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, WechatError> {
+        tokio::time::timeout(self.deadline, self.attempts(retry, build))
+            .await
+            .unwrap_or_else(|_| {
+                Err(WechatError::Transport(format!(
+                    "no answer within {} ms",
+                    self.deadline.as_millis()
+                )))
+            })
+    }
+
+    async fn attempts<T: DeserializeOwned>(
+        &self,
+        retry: Retry,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self.once(build()).await {
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                Err(e) if e.is_retryable(retry) && attempt < MAX_ATTEMPTS => {
                     let base = 100u64 << (attempt - 1);
                     let jitter = rand::rng().random_range(0..=base);
                     tracing::warn!(attempt, error = %e, "WeChat call failed, retrying");
@@ -301,10 +359,13 @@ impl WechatClient {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() {
+                WechatError::Unreachable(e.without_url().to_string())
+            } else {
+                WechatError::Transport(e.without_url().to_string())
+            }
+        })?;
         let status = resp.status();
         if status.is_server_error() {
             return Err(WechatError::Transport(format!("HTTP {status}")));
