@@ -218,9 +218,16 @@ impl Config {
     /// The database pool's settings.
     pub fn db_options(&self) -> service::db::DbOptions {
         let statement_timeout = std::time::Duration::from_millis(self.db_statement_timeout_ms);
+        // SQLite has one connection: waiting for it is the normal queue of writers, bounded by
+        // the request deadline. A MySQL pool that stays empty that long is a stalled database.
+        let acquire_timeout = if self.database_url.starts_with("sqlite:") {
+            std::time::Duration::from_millis(self.request_timeout_ms)
+        } else {
+            statement_timeout
+        };
         service::db::DbOptions {
             max_connections: self.db_max_connections,
-            acquire_timeout: statement_timeout,
+            acquire_timeout,
             statement_timeout,
         }
     }

@@ -71,7 +71,7 @@ async fn new_readers_start_with_featured_novels(backend: crate::support::Backend
     );
 }
 
-fn book(title: &str, chapters: usize) -> ImportNovel {
+pub(crate) fn book(title: &str, chapters: usize) -> ImportNovel {
     ImportNovel {
         title: title.into(),
         author: "作者".into(),
@@ -92,7 +92,7 @@ fn book(title: &str, chapters: usize) -> ImportNovel {
     }
 }
 
-async fn add_books(app: &TestApp, n: usize, chapters: usize) -> Vec<i64> {
+pub(crate) async fn add_books(app: &TestApp, n: usize, chapters: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..n {
         ids.push(
@@ -105,7 +105,7 @@ async fn add_books(app: &TestApp, n: usize, chapters: usize) -> Vec<i64> {
     ids
 }
 
-async fn chapter_ids(app: &TestApp, novel: i64) -> Vec<i64> {
+pub(crate) async fn chapter_ids(app: &TestApp, novel: i64) -> Vec<i64> {
     json(
         app.get(&format!("/novels/{novel}/chapters?per_page=1000"))
             .await,
@@ -119,7 +119,7 @@ async fn chapter_ids(app: &TestApp, novel: i64) -> Vec<i64> {
         .collect()
 }
 
-async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
     app.client
         .put(app.api(path))
         .bearer_auth(token)
@@ -129,7 +129,7 @@ async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::R
         .unwrap()
 }
 
-async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client
         .delete(app.api(path))
         .bearer_auth(token)
@@ -138,7 +138,7 @@ async fn delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-fn progress(chapter: i64, offset: i32, percent: f64, time: &str) -> Value {
+pub(crate) fn progress(chapter: i64, offset: i32, percent: f64, time: &str) -> Value {
     json!({ "chapter_id": chapter, "offset": offset, "percent": percent, "client_time": time })
 }
 

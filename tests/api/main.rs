@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod catalog;
 mod foundation;
+mod hardening;
 mod library;
 mod proxy;
 mod search;

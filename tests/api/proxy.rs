@@ -10,6 +10,8 @@ use tokio::sync::watch;
 pub struct TcpProxy {
     pub addr: SocketAddr,
     down: Arc<AtomicBool>,
+    /// A black hole: connections stay open (and new ones are accepted) but nothing passes.
+    stalled: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -19,20 +21,31 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
         let down = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::new(AtomicBool::new(false));
         let (cut, _) = watch::channel(0u64);
-        let (down2, cut2) = (down.clone(), cut.clone());
+        let (down2, stalled2, cut2) = (down.clone(), stalled.clone(), cut.clone());
         let task = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if down2.load(Ordering::SeqCst) {
                     continue; // refused: dropped at once
                 }
                 let mut cut_rx = cut2.subscribe();
+                let stalled3 = stalled2.clone();
                 tokio::spawn(async move {
                     let Ok(mut outbound) = TcpStream::connect(target).await else {
                         return;
                     };
+                    let stall = async {
+                        while !stalled3.load(Ordering::SeqCst) {
+                            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        }
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = stall => {
+                            // Hold both sockets, pass nothing, until cut.
+                            let _ = cut_rx.changed().await;
+                        }
                         _ = cut_rx.changed() => {}
                     }
                 });
@@ -41,6 +54,7 @@ impl TcpProxy {
         Self {
             addr,
             down,
+            stalled,
             cut,
             task,
         }
@@ -54,6 +68,13 @@ impl TcpProxy {
 
     pub fn come_back(&self) {
         self.down.store(false, Ordering::SeqCst);
+        self.stalled.store(false, Ordering::SeqCst);
+    }
+
+    /// Turns the database into a black hole: every connection, open or new, stays open and
+    /// nothing is answered (until `go_down` cuts them).
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
     }
 }
 

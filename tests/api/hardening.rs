@@ -1,0 +1,539 @@
+//! The way the world breaks things: clients that hang up mid-request, many writers on one
+//! row, wrong device clocks, oversized or odd bodies, a stalled or cut database, a hanging
+//! WeChat, and an import into the embedded database while readers write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::library::{add_books, chapter_ids, delete, progress, put};
+use crate::support::{Backend, TestApp, error, json};
+
+crate::db_tests!(
+    hung_up_writes_are_committed_or_not_at_all,
+    many_writers_on_one_row_never_get_a_5xx,
+    device_clocks_before_the_floor_or_ahead
+);
+crate::backend_tests!(stalled_or_cut_database_answers_503_quickly);
+
+/// Sends a raw HTTP/1.1 request and returns the status, or `None` for a request the client
+/// abandoned on purpose.
+async fn raw_request(app: &TestApp, head: &str, body: &[u8], mode: u64) -> Option<u16> {
+    let mut stream = TcpStream::connect(app.addr).await.ok()?;
+    match mode {
+        // Hang up half-way through the body.
+        1 => {
+            stream.write_all(head.as_bytes()).await.ok()?;
+            stream.write_all(&body[..body.len() / 2]).await.ok()?;
+            None
+        }
+        // Send everything, then hang up before (or while) the answer comes.
+        2 => {
+            stream.write_all(head.as_bytes()).await.ok()?;
+            stream.write_all(body).await.ok()?;
+            tokio::time::sleep(Duration::from_micros(mode * 997 % 3000)).await;
+            None
+        }
+        _ => {
+            stream.write_all(head.as_bytes()).await.ok()?;
+            stream.write_all(body).await.ok()?;
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).await.ok()?;
+            let text = String::from_utf8_lossy(&answer);
+            text.split(' ').nth(1)?.parse().ok()
+        }
+    }
+}
+
+fn put_head(path: &str, token: &str, len: usize) -> String {
+    format!(
+        "PUT /api/v1{path} HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// Transactions that a dropped request future interrupts must never stay open: every write
+/// answered 200 is committed and visible, later writes all succeed, and no transaction is
+/// left running once idle.
+async fn hung_up_writes_are_committed_or_not_at_all(app: TestApp) {
+    let novels = add_books(&app, 4, 8).await;
+    let mut chapters = HashMap::new();
+    for n in &novels {
+        chapters.insert(*n, chapter_ids(&app, *n).await);
+    }
+    let token = app.token("hangup").await;
+    let base = Utc::now() - chrono::Duration::minutes(30);
+    // Novel → the highest offset answered 200 (offsets grow with client_time).
+    let answered: Arc<Mutex<HashMap<i64, i64>>> = Arc::default();
+    let app = Arc::new(app);
+    futures::stream::iter(0..300u64)
+        .for_each_concurrent(24, |i| {
+            let (app, answered, token) = (app.clone(), answered.clone(), token.clone());
+            let novel = novels[(i % 4) as usize];
+            let chapter = chapters[&novel][(i * 7 % 8) as usize];
+            async move {
+                let time = base + chrono::Duration::milliseconds(i as i64);
+                let body = progress(chapter, i as i32, 10.0, &time.to_rfc3339()).to_string();
+                let head = put_head(&format!("/progress/{novel}"), &token, body.len());
+                let mode = (i * 2_654_435_761) % 3;
+                if let Some(status) = raw_request(&app, &head, body.as_bytes(), mode).await {
+                    assert!(status < 500, "write {i} answered {status}");
+                    if status == 200 {
+                        let mut a = answered.lock().unwrap();
+                        let best = a.entry(novel).or_insert(-1);
+                        *best = (*best).max(i as i64);
+                    }
+                }
+            }
+        })
+        .await;
+    // Abandoned requests still run to their end on the server.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() == 4,
+        "some writes must have been answered: {answered:?}"
+    );
+    for (novel, offset) in &answered {
+        let stored = json(app.get_as(&token, &format!("/progress/{novel}")).await, 200).await;
+        assert!(
+            stored["offset"].as_i64().unwrap() >= *offset,
+            "novel {novel}: answered offset {offset} but stored {stored}"
+        );
+    }
+    // Later writes all succeed and are visible from another connection.
+    for (k, novel) in novels.iter().enumerate() {
+        let now = (Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+        let body = progress(chapters[novel][0], 100_000 + k as i32, 1.0, &now);
+        json(
+            put(&app, &token, &format!("/progress/{novel}"), &body).await,
+            200,
+        )
+        .await;
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                format!(
+                    "SELECT `offset` AS o FROM reading_progress WHERE novel_id = {novel} \
+                     ORDER BY id DESC LIMIT 1"
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i32>("", "o").unwrap(), 100_000 + k as i32);
+    }
+    if app.backend == Backend::MySql {
+        assert_eq!(
+            open_transactions(&app).await,
+            0,
+            "a transaction was left open"
+        );
+    }
+}
+
+/// Transactions of this test's database still open on the server, once it is idle.
+async fn open_transactions(app: &TestApp) -> i64 {
+    let mut open = 0;
+    for _ in 0..20 {
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM information_schema.innodb_trx t \
+                 JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id \
+                 WHERE p.db = DATABASE() AND p.id <> CONNECTION_ID()",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        open = row.try_get::<i64>("", "n").unwrap();
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    open
+}
+
+/// 64 connections writing the same reader's progress in one novel while the shelf of that
+/// novel is added and removed: lock races are retried, never a 5xx, and newest wins.
+async fn many_writers_on_one_row_never_get_a_5xx(app: TestApp) {
+    let novels = add_books(&app, 2, 5).await;
+    let chapters = chapter_ids(&app, novels[0]).await;
+    let token = app.token("crowd").await;
+    let base = Utc::now() - chrono::Duration::minutes(5);
+    let app = Arc::new(app);
+    let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
+    futures::stream::iter(0..64u64)
+        .for_each_concurrent(64, |w| {
+            let (app, token, statuses) = (app.clone(), token.clone(), statuses.clone());
+            let chapters = chapters.clone();
+            let novels = novels.clone();
+            async move {
+                for k in 0..8u64 {
+                    let i = w * 8 + k;
+                    let status = match i % 8 {
+                        5 => put(
+                            &app,
+                            &token,
+                            &format!("/bookshelf/{}", novels[0]),
+                            &json!({}),
+                        )
+                        .await
+                        .status(),
+                        6 => delete(&app, &token, &format!("/bookshelf/{}", novels[0]))
+                            .await
+                            .status(),
+                        7 => app
+                            .post_as(
+                                &token,
+                                "/bookshelf/remove",
+                                &json!({ "novel_ids": [novels[0], novels[1]] }),
+                            )
+                            .await
+                            .status(),
+                        _ => {
+                            let time = base + chrono::Duration::milliseconds(i as i64);
+                            let body = progress(
+                                chapters[(i % 5) as usize],
+                                i as i32,
+                                50.0,
+                                &time.to_rfc3339(),
+                            );
+                            put(&app, &token, &format!("/progress/{}", novels[0]), &body)
+                                .await
+                                .status()
+                        }
+                    };
+                    statuses.lock().unwrap().push(status.as_u16());
+                }
+            }
+        })
+        .await;
+    let statuses = statuses.lock().unwrap().clone();
+    let failed: Vec<_> = statuses.iter().filter(|s| **s >= 500).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} were 5xx",
+        failed.len(),
+        statuses.len()
+    );
+    // The newest client time sent is the one stored.
+    let newest = (0..512).filter(|i| i % 8 < 5).max().unwrap();
+    let stored = json(
+        app.get_as(&token, &format!("/progress/{}", novels[0]))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["offset"], newest);
+    assert_eq!(app.count("reading_progress").await, 1);
+}
+
+/// A clock reset to 1970 is refused item by item; a clock years ahead is taken as the
+/// server's now, so it cannot win "newer wins" forever.
+async fn device_clocks_before_the_floor_or_ahead(app: TestApp) {
+    let novels = add_books(&app, 2, 3).await;
+    let ch = chapter_ids(&app, novels[0]).await;
+    let ch2 = chapter_ids(&app, novels[1]).await;
+    let t = app.token("clock").await;
+    let path = format!("/progress/{}", novels[0]);
+    for early in [
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00Z",
+        "2019-12-31T23:59:59Z",
+    ] {
+        let err = error(
+            put(&app, &t, &path, &progress(ch[0], 1, 1.0, early)).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert!(err["details"]["client_time"].is_array(), "{err}");
+    }
+    error(app.get_as(&t, &path).await, 404, "not_found").await;
+    // In a batch, the bad item is reported and the good one applied.
+    let now = Utc::now().to_rfc3339();
+    let batch = json(
+        app.post_as(
+            &t,
+            "/progress/batch",
+            &json!({ "items": [
+                { "novel_id": novels[0], "chapter_id": ch[0], "offset": 1, "percent": 1.0,
+                  "client_time": "1969-07-20T20:17:40Z" },
+                { "novel_id": novels[1], "chapter_id": ch2[1], "offset": 2, "percent": 2.0,
+                  "client_time": now },
+            ]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(batch[0]["error"]["code"], "validation_failed", "{batch}");
+    assert_eq!(batch[1]["chapter_id"], ch2[1], "{batch}");
+    // Years ahead: stored, but as of the server's now ...
+    json(
+        put(
+            &app,
+            &t,
+            &path,
+            &progress(ch[2], 30, 90.0, "2999-01-01T00:00:00Z"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    // ... so a later write from a correct clock still wins.
+    let later = (Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let stored = json(
+        put(&app, &t, &path, &progress(ch[1], 12, 40.0, &later)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["chapter_id"], ch[1]);
+    assert_eq!(stored["offset"], 12);
+}
+
+/// A body that declares more than the limit is refused before a byte of it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_oversized_body_is_refused_at_once() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+              Content-Length: 999999999\r\n\r\n{}",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 2048];
+    let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut answer))
+        .await
+        .expect("answered at once")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"payload_too_large\""), "{text}");
+}
+
+/// Every body is a JSON object: an array (which serde reads into a struct field by field)
+/// or a scalar is a 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_bodies_must_be_objects() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let t = app.token("shape").await;
+    let before = json(app.get_as(&t, "/me").await, 200).await;
+    for body in [json!([null, null]), json!(["x"]), json!(42), json!("me")] {
+        let resp = app
+            .client
+            .patch(app.api("/me"))
+            .bearer_auth(&t)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let err = error(resp, 422, "validation_failed").await;
+        assert!(err["details"]["body"].is_array(), "{err}");
+    }
+    error(
+        app.post_json("/auth/login", &json!(["code"])).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // The reader was not changed by any of them.
+    assert_eq!(json(app.get_as(&t, "/me").await, 200).await, before);
+}
+
+/// A database that stops answering (a black hole) or is cut mid-query costs a request at
+/// most the configured deadlines and answers 503 `unavailable`, never 500; the service
+/// recovers without a restart.
+async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
+    if backend == Backend::Sqlite {
+        return; // an embedded database cannot be cut off from its process
+    }
+    let testdb = Arc::new(crate::support::TestDb::create(backend).await.unwrap());
+    let real = url::Url::parse(&testdb.url).unwrap();
+    let target = tokio::net::lookup_host((real.host_str().unwrap(), real.port().unwrap_or(3306)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = crate::proxy::TcpProxy::start(target).await;
+    let mut via_proxy = real.clone();
+    via_proxy.set_host(Some("127.0.0.1")).unwrap();
+    via_proxy.set_port(Some(proxy.addr.port())).unwrap();
+    let wechat = Arc::new(crate::support::spawn_emulator(Default::default()).await);
+    let env = [
+        ("REQUEST_TIMEOUT_MS", "1500"),
+        ("DB_STATEMENT_TIMEOUT_MS", "1000"),
+    ];
+    let app = TestApp::spawn_on_url(backend, testdb, wechat, via_proxy.as_str(), &env).await;
+    let novels = add_books(&app, 3, 3).await;
+    let token = app.token("stall").await;
+    json(app.get_as(&token, "/me").await, 200).await;
+
+    proxy.stall();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for path in [
+        format!("/novels/{}", novels[2]),
+        "/me".to_owned(),
+        "/bookshelf".to_owned(),
+    ] {
+        let started = Instant::now();
+        let resp = app.get_as(&token, &path).await;
+        error(resp, 503, "unavailable").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
+    let started = Instant::now();
+    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    error(resp, 503, "unavailable").await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // Back: the service recovers by itself.
+    proxy.go_down();
+    proxy.come_back();
+    let mut status = 0;
+    for _ in 0..60 {
+        status = app.get_as(&token, "/me").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(status, 200, "no recovery after the database came back");
+
+    // Cut in the middle of requests: 503, never 500.
+    let ch = chapter_ids(&app, novels[0]).await;
+    let app = Arc::new(app);
+    let writes = (0..30).map(|i| {
+        let (app, token) = (app.clone(), token.clone());
+        let body = progress(ch[i % 3], i as i32, 5.0, &Utc::now().to_rfc3339());
+        let novel = novels[0];
+        async move {
+            put(&app, &token, &format!("/progress/{novel}"), &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let cut = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        proxy.go_down();
+    };
+    let (statuses, ()) = futures::join!(futures::future::join_all(writes), cut);
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "statuses: {statuses:?}"
+    );
+    proxy.come_back();
+}
+
+/// WeChat hanging: login answers within its one deadline and never resends the single-use
+/// code; only a "busy" answer (-1) is retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_has_one_deadline_and_never_resends_a_code() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("WECHAT_DEADLINE_MS", "1500")])
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let resp = app
+        .post_json("/auth/login", &json!({ "code": "slow.bob" }))
+        .await;
+    error(resp, 502, "wechat_unavailable").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.wechat.stats().code2session,
+        1,
+        "the code was sent again"
+    );
+
+    let resp = app
+        .post_json("/auth/login", &json!({ "code": "http500.bob" }))
+        .await;
+    error(resp, 502, "wechat_unavailable").await;
+    assert_eq!(
+        app.wechat.stats().code2session,
+        2,
+        "a 5xx may have spent the code"
+    );
+
+    let resp = app
+        .post_json("/auth/login", &json!({ "code": "busy.bob" }))
+        .await;
+    error(resp, 502, "wechat_unavailable").await;
+    assert!(app.wechat.stats().code2session >= 4, "busy (-1) is retried");
+}
+
+/// The embedded default: an import into the database a running server uses, while a reader
+/// saves progress, fails nothing on either side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_while_serving_on_sqlite_loses_nothing() {
+    let app = Arc::new(TestApp::spawn(Backend::Sqlite).await.unwrap());
+    let novels = add_books(&app, 1, 4).await;
+    let ch = chapter_ids(&app, novels[0]).await;
+    let token = app.token("importer").await;
+    // The import runs on its own pool, as the `literature import` process does.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.jsonl");
+    let lines: Vec<String> = (0..400)
+        .map(|i| {
+            json!({
+                "title": format!("并发导入{i}"), "author": "导入者", "channel": "male",
+                "category": "玄幻", "chapters": (1..=4).map(|c| json!({
+                    "title": format!("第{c}章"), "content": "正文".repeat(200) })).collect::<Vec<_>>()
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let importer = service::db::connect(&app.test_db().url, &app.config.db_options())
+        .await
+        .unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, token, done, ch) = (app.clone(), token.clone(), done.clone(), ch.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            let mut i = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || i < 5 {
+                let body = progress(ch[i % 4], i as i32, 1.0, &Utc::now().to_rfc3339());
+                let resp = put(&app, &token, &format!("/progress/{}", novels[0]), &body).await;
+                statuses.push(resp.status().as_u16());
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            statuses
+        })
+    };
+    let summary = api::cli::import_jsonl(&importer, &file).await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let statuses = writer.await.unwrap();
+    assert!(
+        summary.failed.is_empty(),
+        "import failures: {:?}",
+        summary.failed
+    );
+    assert_eq!(summary.created, 400);
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "progress writes: {statuses:?}"
+    );
+}
