@@ -76,6 +76,7 @@ impl AppState {
         let poll = std::time::Duration::from_millis(config.catalog_poll_ms.max(50));
         let catalog = CatalogCache::default();
         catalog.spawn_watcher(db.clone(), poll);
+        auth.sessions.spawn_watcher(db.clone());
         let search = Search::build(&db).await?;
         search.spawn_watcher(db.clone(), poll);
         Ok(Self {

@@ -15,6 +15,7 @@ pub mod reading_progress;
 pub mod refresh_token;
 pub mod search_keyword;
 pub mod search_keyword_hit;
+pub mod session_revocation;
 pub mod user;
 pub mod user_preferred_category;
 pub mod wechat_access_token;

@@ -406,6 +406,51 @@ pub async fn get_user(db: &impl ConnectionTrait, user_id: i64) -> ServiceResult<
         .ok_or(ServiceError::NotFound)
 }
 
+/// `GET /me`: the reader, their preferences and reader settings in one query.
+pub async fn me(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> ServiceResult<(
+    user::Model,
+    crate::reader::Preferences,
+    crate::reader::ReaderSettings,
+)> {
+    use sea_orm::{FromQueryResult, Statement};
+    let sql = "SELECT u.*, \
+        rs.user_id AS rs_user_id, rs.font_size AS rs_font_size, \
+        rs.line_spacing AS rs_line_spacing, rs.brightness AS rs_brightness, \
+        rs.background AS rs_background, rs.page_turn AS rs_page_turn, \
+        rs.updated_at AS rs_updated_at, \
+        (SELECT CAST(GROUP_CONCAT(c.category_id) AS CHAR) FROM user_preferred_categories c \
+         WHERE c.user_id = u.id) AS preferred_categories \
+        FROM users u LEFT JOIN reader_settings rs ON rs.user_id = u.id WHERE u.id = ?";
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [user_id.into()],
+        ))
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let u = user::Model::from_query_result(&row, "")?;
+    let settings = entity::reader_settings::Model::from_query_result_optional(&row, "rs_")?
+        .map(crate::reader::ReaderSettings::from)
+        .unwrap_or_default();
+    let listed: Option<String> = row.try_get("", "preferred_categories")?;
+    let mut category_ids: Vec<i64> = listed
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    category_ids.sort_unstable();
+    let preferences = crate::reader::Preferences {
+        channel: u.channel.clone(),
+        category_ids,
+    };
+    Ok((u, preferences, settings))
+}
+
 /// The avatar/nickname fill-in of the mini-program.
 pub async fn update_profile(
     db: &impl ConnectionTrait,
@@ -429,9 +474,11 @@ pub async fn update_profile(
 #[tracing::instrument(skip(db))]
 pub async fn delete_account<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    sessions: &crate::sessions::SessionCache,
     user_id: i64,
 ) -> ServiceResult<()> {
     let txn = crate::db::begin_write(db).await?;
+    crate::sessions::publish(&txn, &[], Some(user_id)).await?;
     search_keyword_hit::Entity::delete_many()
         .filter(search_keyword_hit::Column::Searcher.eq(searcher_key(user_id)))
         .exec(&txn)
@@ -441,6 +488,7 @@ pub async fn delete_account<C: ConnectionTrait + TransactionTrait>(
         return Err(ServiceError::NotFound);
     }
     txn.commit().await?;
+    sessions.forget(None, Some(user_id)).await;
     Ok(())
 }
 

@@ -36,6 +36,8 @@ pub struct AuthSettings {
     pub refresh_grace: Duration,
     /// How many featured novels a new reader's shelf starts with.
     pub featured_on_signup: u64,
+    /// Live sessions known to this instance (see `sessions`).
+    pub sessions: crate::sessions::SessionCache,
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -74,6 +76,7 @@ impl AuthSettings {
             refresh_ttl,
             refresh_grace,
             featured_on_signup,
+            sessions: Default::default(),
         }
     }
 }
@@ -263,7 +266,9 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
                 .filter(auth_session::Column::Id.eq(session.id))
                 .exec(&txn)
                 .await?;
+            crate::sessions::publish(&txn, &[session.id], None).await?;
             txn.commit().await?;
+            settings.sessions.forget(Some(session.id), None).await;
             tracing::warn!(
                 session_id = session.id,
                 "refresh token reused; session revoked"
@@ -281,7 +286,8 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
     tokens_for(settings, &session, next, now)
 }
 
-/// Verifies an access token and that its login session is still live.
+/// Verifies an access token and that its login session is still live: from this instance's
+/// session cache (no query) when the revocation feed is current, else from the database.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     settings: &AuthSettings,
@@ -303,27 +309,41 @@ pub async fn authenticate(
     if claims.typ != "access" {
         return Err(ServiceError::Auth(AuthFailure::InvalidToken));
     }
+    let now = now();
+    if settings.sessions.check(claims.sid, user_id, now).await {
+        return Ok(AuthContext {
+            user_id,
+            session_id: claims.sid,
+        });
+    }
     let live = auth_session::Entity::find()
         .filter(auth_session::Column::Id.eq(claims.sid))
         .filter(auth_session::Column::UserId.eq(user_id))
         .filter(auth_session::Column::RevokedAt.is_null())
-        .filter(auth_session::Column::ExpiresAt.gt(now()))
+        .filter(auth_session::Column::ExpiresAt.gt(now))
         .one(db)
         .await?;
     match live {
-        Some(s) => Ok(AuthContext {
-            user_id,
-            session_id: s.id,
-        }),
+        Some(s) => {
+            settings
+                .sessions
+                .remember(s.id, user_id, s.expires_at)
+                .await;
+            Ok(AuthContext {
+                user_id,
+                session_id: s.id,
+            })
+        }
         None => Err(ServiceError::Auth(AuthFailure::InvalidToken)),
     }
 }
 
 /// Ends this login (or every login of the reader): its access and refresh tokens stop working
-/// at once, on every instance, because each request checks the session.
-#[tracing::instrument(skip(db, refresh_token))]
-pub async fn logout(
-    db: &impl ConnectionTrait,
+/// at once on this instance and within `sessions::BOUND` on every other one.
+#[tracing::instrument(skip(db, settings, refresh_token))]
+pub async fn logout<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &AuthSettings,
     ctx: AuthContext,
     refresh_token: Option<&str>,
     all_devices: bool,
@@ -338,14 +358,23 @@ pub async fn logout(
             sessions.push(row.session_id);
         }
     }
+    let txn = crate::db::begin_write(db).await?;
     let mut update = auth_session::Entity::update_many()
         .col_expr(auth_session::Column::RevokedAt, Expr::value(now()))
         .filter(auth_session::Column::UserId.eq(ctx.user_id))
         .filter(auth_session::Column::RevokedAt.is_null());
     if !all_devices {
-        update = update.filter(auth_session::Column::Id.is_in(sessions));
+        update = update.filter(auth_session::Column::Id.is_in(sessions.clone()));
     }
-    update.exec(db).await?;
+    update.exec(&txn).await?;
+    let whole_reader = all_devices.then_some(ctx.user_id);
+    let listed: &[i64] = if all_devices { &[] } else { &sessions };
+    crate::sessions::publish(&txn, listed, whole_reader).await?;
+    txn.commit().await?;
+    for sid in listed {
+        settings.sessions.forget(Some(*sid), None).await;
+    }
+    settings.sessions.forget(None, whole_reader).await;
     Ok(())
 }
 

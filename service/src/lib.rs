@@ -13,6 +13,7 @@ pub mod library;
 pub mod page;
 pub mod reader;
 pub mod search;
+pub mod sessions;
 pub mod wechat;
 
 pub use error::{AuthFailure, ServiceError, ServiceResult};

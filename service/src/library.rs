@@ -308,9 +308,14 @@ async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
         let txn = crate::db::begin_write(db).await?;
         let applied = upsert_newer_progress(&txn, user_id, &ours, had_row).await?;
         if applied {
-            crate::reader::record_view(&txn, user_id, novel_id, target.chapter_count).await?;
+            crate::reader::touch_history(&txn, user_id, novel_id).await?;
+            // Reading moves the novel up the shelf and marks its chapters as seen.
             bookshelf::Entity::update_many()
                 .col_expr(bookshelf::Column::SortAt, Expr::value(now))
+                .col_expr(
+                    bookshelf::Column::SeenChapterCount,
+                    Expr::value(target.chapter_count),
+                )
                 .filter(bookshelf::Column::UserId.eq(user_id))
                 .filter(bookshelf::Column::NovelId.eq(novel_id))
                 .exec(&txn)

@@ -152,24 +152,44 @@ pub async fn on_shelf(
         > 0)
 }
 
-/// Records that the reader opened a novel (one history row per novel, newest first).
+/// Records that the reader opened a novel (one history row per novel, newest first) and
+/// marks its chapters as seen for the shelf's `has_update`.
 pub async fn record_view(
     db: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
     chapter_count: i32,
 ) -> ServiceResult<()> {
+    use sea_orm::sea_query::Expr;
+    touch_history(db, user_id, novel_id).await?;
+    entity::bookshelf::Entity::update_many()
+        .col_expr(
+            entity::bookshelf::Column::SeenChapterCount,
+            Expr::value(chapter_count),
+        )
+        .filter(entity::bookshelf::Column::UserId.eq(user_id))
+        .filter(entity::bookshelf::Column::NovelId.eq(novel_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves the novel to the top of the reader's history: one upsert, no shared lock taken
+/// first and upgraded later (a deadlock under load).
+pub(crate) async fn touch_history(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    novel_id: i64,
+) -> ServiceResult<()> {
     use entity::browse_history;
-    use sea_orm::sea_query::{Expr, OnConflict};
+    use sea_orm::sea_query::OnConflict;
     use sea_orm::{ActiveValue::NotSet, ActiveValue::Set};
-    let now = crate::db::now_micros();
     let row = browse_history::ActiveModel {
         id: NotSet,
         user_id: Set(user_id),
         novel_id: Set(novel_id),
-        viewed_at: Set(now),
+        viewed_at: Set(crate::db::now_micros()),
     };
-    // One upsert: no shared lock taken first and upgraded later (a deadlock under load).
     browse_history::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([
@@ -180,16 +200,6 @@ pub async fn record_view(
             .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
-    // Opening the novel marks its chapters as seen for the shelf's `has_update`.
-    entity::bookshelf::Entity::update_many()
-        .col_expr(
-            entity::bookshelf::Column::SeenChapterCount,
-            Expr::value(chapter_count),
-        )
-        .filter(entity::bookshelf::Column::UserId.eq(user_id))
-        .filter(entity::bookshelf::Column::NovelId.eq(novel_id))
-        .exec(db)
         .await?;
     Ok(())
 }

@@ -11,3 +11,4 @@ mod hardening;
 mod library;
 mod proxy;
 mod search;
+mod sessions;

@@ -216,7 +216,7 @@ impl TestApp {
         let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = queries.clone();
         db.set_metric_callback(move |info| {
-            let background = ["app_meta", "search_keywords"]
+            let background = ["app_meta", "search_keywords", "session_revocations"]
                 .iter()
                 .any(|t| info.statement.sql.contains(t));
             if !background {

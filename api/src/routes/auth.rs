@@ -105,6 +105,7 @@ async fn logout(
     req.validate()?;
     service::auth::logout(
         &state.db,
+        &state.auth,
         user.0,
         req.refresh_token.as_deref(),
         req.all_devices,

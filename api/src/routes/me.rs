@@ -104,9 +104,7 @@ async fn patch_reader_settings(
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
 async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
-    let u = service::account::get_user(&state.db, user.id()).await?;
-    let preferences = service::reader::preferences(&state.db, user.id()).await?;
-    let settings = service::reader::reader_settings(&state.db, user.id()).await?;
+    let (u, preferences, settings) = service::account::me(&state.db, user.id()).await?;
     Ok(Json(Me {
         user: u.into(),
         preferences: preferences.into(),
@@ -138,7 +136,7 @@ async fn patch_me(
         (status = 401, description = "Not authenticated", body = ErrorBody),
     ))]
 async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
-    service::account::delete_account(&state.db, user.id()).await?;
+    service::account::delete_account(&state.db, &state.auth.sessions, user.id()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,140 @@
+//! The signed-in loop without a session query per request: live sessions cached per instance,
+//! revocations followed through the database feed within one second, and the statements each
+//! signed-in request costs in the steady state.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::library::{add_books, chapter_ids, progress, put};
+use crate::support::{Backend, TestApp, error, json};
+
+crate::backend_tests!(revocation_reaches_every_instance_within_a_second);
+crate::db_tests!(signed_in_reads_cost_one_query_and_losing_writes_none);
+
+/// Polls `path` on `app` until it answers 401; how long that took.
+async fn until_refused(app: &TestApp, token: &str, path: &str) -> Duration {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if app.get_as(token, path).await.status() == 401 {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{path} still accepted the token after 5 s");
+}
+
+async fn revocation_reaches_every_instance_within_a_second(backend: Backend) {
+    let a = TestApp::spawn(backend).await.unwrap();
+    let b = TestApp::spawn_on(backend, a.test_db(), a.wechat.clone(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // both follow the feed
+    for (who, everywhere) in [("one", false), ("all", true)] {
+        let login = a.login(who).await;
+        let token = login["access_token"].as_str().unwrap().to_owned();
+        // B has seen the session live (and cached it).
+        json(b.get_as(&token, "/me").await, 200).await;
+        json(b.get_as(&token, "/me").await, 200).await;
+        let resp = a
+            .client
+            .post(a.api("/auth/logout"))
+            .bearer_auth(&token)
+            .json(&json!({ "all_devices": everywhere }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+        // At once on the instance that answered ...
+        error(a.get_as(&token, "/me").await, 401, "invalid_token").await;
+        // ... and within the bound on the other.
+        let took = until_refused(&b, &token, "/me").await;
+        assert!(
+            took <= Duration::from_secs(1),
+            "{who}: B refused after {took:?}"
+        );
+    }
+    // Account deletion ends every session everywhere.
+    let token = a.token("gone").await;
+    json(b.get_as(&token, "/me").await, 200).await;
+    let resp = a
+        .client
+        .delete(a.api("/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let took = until_refused(&b, &token, "/bookshelf").await;
+    assert!(
+        took <= Duration::from_secs(1),
+        "deleted reader refused after {took:?}"
+    );
+}
+
+async fn signed_in_reads_cost_one_query_and_losing_writes_none(app: TestApp) {
+    let novels = add_books(&app, 1, 4).await;
+    let ch = chapter_ids(&app, novels[0]).await;
+    let t = app.token("steady").await;
+    let path = format!("/progress/{}", novels[0]);
+    json(
+        app.client
+            .put(app.api("/me/preferences"))
+            .bearer_auth(&t)
+            .json(&json!({ "channel": "female", "category_ids": [] }))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let now = chrono::Utc::now();
+    json(
+        put(
+            &app,
+            &t,
+            &path,
+            &progress(ch[1], 10, 30.0, &now.to_rfc3339()),
+        )
+        .await,
+        200,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    json(app.get_as(&t, "/me").await, 200).await; // the session is now known live
+
+    let before = app.queries();
+    let me = json(app.get_as(&t, "/me").await, 200).await;
+    assert_eq!(me["preferences"]["channel"], "female");
+    assert_eq!(app.queries() - before, 1, "GET /me");
+
+    let before = app.queries();
+    let p = json(app.get_as(&t, &path).await, 200).await;
+    assert_eq!(p["offset"], 10);
+    assert_eq!(app.queries() - before, 1, "GET /progress/{{id}}");
+
+    // A write that does not win (older device time) reads and writes nothing else.
+    let before = app.queries();
+    let older = (now - chrono::Duration::minutes(1)).to_rfc3339();
+    let stored = json(
+        put(&app, &t, &path, &progress(ch[3], 99, 90.0, &older)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["offset"], 10);
+    assert_eq!(
+        app.queries() - before,
+        2,
+        "losing PUT: the chapter and the stored progress"
+    );
+
+    // A winning write: the two reads, then one short transaction of three statements
+    // (conditional upsert, history upsert, shelf order).
+    let before = app.queries();
+    let newer = (now + chrono::Duration::seconds(1)).to_rfc3339();
+    let stored = json(
+        put(&app, &t, &path, &progress(ch[2], 20, 50.0, &newer)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["offset"], 20);
+    assert_eq!(app.queries() - before, 5, "winning PUT");
+}
