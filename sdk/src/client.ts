@@ -152,8 +152,10 @@ export class LiteratureClient {
   }
 
   /**
-   * Ends the login on the server (`allDevices`: every login of the reader) and forgets it here.
-   * Queued progress is sent first if the network allows; local state is cleared either way.
+   * Ends the login on the server (`allDevices`: every login of the reader) and forgets the
+   * tokens and cached chapters here, even when the server cannot be reached (the error is still
+   * thrown). Queued progress is sent first if possible; what is left waits for the same reader's
+   * next login.
    */
   async logout(allDevices = false): Promise<void> {
     const auth = this.auth;
@@ -163,7 +165,6 @@ export class LiteratureClient {
       await this.call('post', '/api/v1/auth/logout', { body: { refresh_token: auth.r, all_devices: allDevices } });
     } finally {
       this.forget();
-      this.setQueue([]);
     }
   }
 

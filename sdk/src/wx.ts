@@ -1,4 +1,4 @@
-/// <reference types="miniprogram-api-typings" />
+/// <reference types="miniprogram-api-typings" preserve="true" />
 // The mini-program side: `wx.request`, `wx.*StorageSync`, `wx.login`. Each takes the `wx` object
 // as an optional argument (tests, or a wrapped `wx`); by default the global one.
 import type { Storage } from './storage.js';
