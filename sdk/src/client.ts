@@ -109,7 +109,7 @@ export class LiteratureClient {
   }
 
   private emit<K extends keyof ClientEvents>(event: K, e: ClientEvents[K]): void {
-    for (const fn of this.listeners[event] ?? []) {
+    for (const fn of [...(this.listeners[event] ?? [])]) {
       try {
         fn(e);
       } catch {
@@ -259,7 +259,7 @@ export class LiteratureClient {
         throw new NetworkError(`${method} ${path}: ${e instanceof Error ? e.message : String(e)}`, e);
       }
       // The network is back: writes waiting for it need not wait for their retry timer.
-      if (this.retryMs && res.status < 500 && !this.flushing) this.schedule(0, true);
+      if (this.retryMs && this.auth && res.status < 500 && !this.flushing) this.schedule(0, true);
       if (res.status < 400) return res;
       const err = apiError(res.status, res.body);
       if (token && err.status === 401) {
@@ -353,7 +353,7 @@ export class LiteratureClient {
    */
   saveProgress(novelId: number, position: Position): void {
     const item: BatchItem = { ...position, novel_id: novelId, client_time: new Date().toISOString() };
-    if (this.auth && this.queue.u !== this.auth.u) this.queue = { u: this.auth.u, items: [] };
+    if (this.auth && this.queue.u && this.queue.u !== this.auth.u) this.queue = { u: this.auth.u, items: [] };
     this.setQueue(this.queue.items.filter((i) => i.novel_id !== novelId).concat(item));
     this.schedule(this.o.progressDelayMs ?? 2000);
   }

@@ -11,7 +11,7 @@ describe('progress queue', () => {
   after(() => server.dispose());
 
   test('rapid page turns go out as one batch with the newest position per novel', async () => {
-    const { client, transport, storage } = newClient(server, 'iris', { progressDelayMs: 300 });
+    const { client, transport, storage } = newClient(server, 'iris', { progressDelayMs: 1000 });
     await client.login();
     const [a, b] = await twoNovels(client);
     for (let offset = 0; offset < 10; offset++) {

@@ -24,7 +24,7 @@ describe('typed calls', () => {
     // Nothing read yet: 204 → undefined.
     assert.equal(await client.lastRead(), undefined);
     await assert.rejects(
-      client.call('get', '/api/v1/rankings/{kind}', { path: { kind: 'nope' } }),
+      client.call('get', '/api/v1/rankings/{kind}', { path: { kind: 'nope' as never } }),
       (e: unknown) => e instanceof ApiError && e.status === 422,
     );
 
