@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
 cargo build -p api
+command -v npm >/dev/null || { echo 'scripts/test.sh: Node.js and npm are needed for the SDK tests' >&2; exit 1; }
 cd sdk
 npm ci --no-audit --no-fund
 npm test

@@ -63,6 +63,8 @@ export class TestServer {
     for (const k of ['WECHAT_APP_ID', 'WECHAT_APP_SECRET', 'APP_ENV', 'JWT_SECRET']) delete env[k];
     const proc = spawn(BIN, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
+    // Never leave a server behind, even when a test file dies half-way.
+    process.once('exit', () => proc.kill('SIGKILL'));
     const collect = (b: Buffer) => {
       this.output += b.toString();
       if (process.env.TEST_LOG) process.stderr.write(b);
