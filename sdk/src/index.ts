@@ -1,0 +1,12 @@
+export { LiteratureClient } from './client.js';
+export type { ClientEvents, ClientOptions, FlushResult, Position } from './client.js';
+export { ChapterCache } from './chapters.js';
+export type { ChapterCacheOptions } from './chapters.js';
+export { ApiError, NetworkError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { memoryStorage } from './storage.js';
+export type { Storage } from './storage.js';
+export { fetchTransport } from './transport.js';
+export type { FetchLike, HttpMethod, Transport, TransportRequest, TransportResponse } from './transport.js';
+export { wxLoginCode, wxStorage, wxTransport } from './wx.js';
+export type * from './types.js';
