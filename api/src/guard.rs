@@ -16,7 +16,13 @@ use crate::state::AppState;
 
 pub async fn bounded(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if declared_length(&req).is_some_and(|len| len > state.config.body_limit_bytes as u64) {
-        return ApiError::PayloadTooLarge.into_response();
+        // The unread body makes the connection unusable: tell the client not to reuse it.
+        let mut refused = ApiError::PayloadTooLarge.into_response();
+        refused.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return refused;
     }
     // Runs to completion (or its own error) whatever happens to this future.
     let task = tokio::spawn(next.run(req).in_current_span());

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{category, chapter, chapter_content, novel};
+use entity::{category, chapter, novel};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait,
@@ -385,31 +385,30 @@ pub async fn chapter_text(
     novel_id: i64,
     chapter_id: i64,
 ) -> ServiceResult<ChapterText> {
-    let (c, content) = chapter::Entity::find_by_id(chapter_id)
-        .filter(chapter::Column::NovelId.eq(novel_id))
-        .find_also_related(chapter_content::Entity)
-        .one(db)
+    use sea_orm::{FromQueryResult, Statement};
+    // One round trip: the chapter, its text and its neighbours' ids (the unique
+    // (novel_id, position) index answers the two subqueries).
+    let sql = "SELECT c.*, cc.content AS text, \
+        (SELECT p.id FROM chapters p WHERE p.novel_id = c.novel_id AND p.position = c.position - 1) AS prev_id, \
+        (SELECT n.id FROM chapters n WHERE n.novel_id = c.novel_id AND n.position = c.position + 1) AS next_id \
+        FROM chapters c LEFT JOIN chapter_contents cc ON cc.chapter_id = c.id \
+        WHERE c.id = ? AND c.novel_id = ?";
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [chapter_id.into(), novel_id.into()],
+        ))
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let content = content.map(|c| c.content).unwrap_or_default();
-    let neighbours: Vec<(i64, i32)> = chapter::Entity::find()
-        .select_only()
-        .column(chapter::Column::Id)
-        .column(chapter::Column::Position)
-        .filter(chapter::Column::NovelId.eq(novel_id))
-        .filter(chapter::Column::Position.is_in([c.position - 1, c.position + 1]))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let find = |p: i32| {
-        neighbours
-            .iter()
-            .find(|(_, pos)| *pos == p)
-            .map(|(id, _)| *id)
-    };
+    let c = chapter::Model::from_query_result(&row, "")?;
+    let content: Option<String> = row.try_get("", "text")?;
+    let content = content.unwrap_or_default();
+    let prev: Option<i64> = row.try_get("", "prev_id")?;
+    let next: Option<i64> = row.try_get("", "next_id")?;
     Ok(ChapterText {
-        prev_chapter_id: find(c.position - 1),
-        next_chapter_id: find(c.position + 1),
+        prev_chapter_id: prev,
+        next_chapter_id: next,
         content,
         meta: c.into(),
     })

@@ -62,8 +62,19 @@ async fn novels_and_progress(
     Ok((novels, progress))
 }
 
-/// `GET /bookshelf`: most recently read or added first. Three queries whatever the page size
-/// (count, page, progress), plus two for novels missing from the catalog cache.
+/// A shelf row with the size of the whole shelf (a window count, so the page and the total
+/// are one query).
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ShelfRow {
+    novel_id: i64,
+    seen_chapter_count: i32,
+    added_at: DateTime<Utc>,
+    total: i64,
+}
+
+/// `GET /bookshelf`: most recently read or added first. Two queries whatever the page size
+/// (the page with its total, the progress), plus two for novels missing from the catalog
+/// cache; a page past the end costs one more (the count).
 pub async fn shelf(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,
@@ -71,14 +82,24 @@ pub async fn shelf(
     page: PageRequest,
 ) -> ServiceResult<Paged<ShelfItem>> {
     let base = bookshelf::Entity::find().filter(bookshelf::Column::UserId.eq(user_id));
-    let total = base.clone().count(db).await?;
-    let rows = base
+    let rows: Vec<ShelfRow> = base
+        .clone()
+        .select_only()
+        .column(bookshelf::Column::NovelId)
+        .column(bookshelf::Column::SeenChapterCount)
+        .column(bookshelf::Column::AddedAt)
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
         .order_by_desc(bookshelf::Column::SortAt)
         .order_by_desc(bookshelf::Column::Id)
         .offset(page.offset())
         .limit(page.per_page)
+        .into_model()
         .all(db)
         .await?;
+    let total = match rows.first() {
+        Some(r) => u64::try_from(r.total).unwrap_or(0),
+        None => base.count(db).await?,
+    };
     let ids: Vec<i64> = rows.iter().map(|r| r.novel_id).collect();
     let (novels, mut progress) = novels_and_progress(db, cache, user_id, &ids).await?;
     let items = rows

@@ -137,4 +137,22 @@ async fn signed_in_reads_cost_one_query_and_losing_writes_none(app: TestApp) {
     .await;
     assert_eq!(stored["offset"], 20);
     assert_eq!(app.queries() - before, 5, "winning PUT");
+
+    // An uncached chapter (its novel known to the cache) is one query, neighbours included.
+    json(app.get(&format!("/novels/{}", novels[0])).await, 200).await;
+    let before = app.queries();
+    let text = json(
+        app.get(&format!("/novels/{}/chapters/{}", novels[0], ch[1]))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            text["prev_chapter_id"].as_i64(),
+            text["next_chapter_id"].as_i64()
+        ),
+        (Some(ch[0]), Some(ch[2]))
+    );
+    assert_eq!(app.queries() - before, 1, "uncached chapter");
 }
