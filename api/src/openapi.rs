@@ -80,14 +80,22 @@ impl Modify for BearerScheme {
 pub mod errors {
     use std::collections::BTreeMap;
 
+    use axum::Json;
+    use axum::extract::Query;
+    use axum::http::Uri;
+    use serde::de::DeserializeOwned;
     use service::AuthFailure;
-    use service::error::FieldErrors;
     use utoipa::openapi::example::ExampleBuilder;
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
+    use validator::Validate;
+
+    use crate::dto::{LoginRequest, PatchMe, ReaderSettingsPatch};
     use crate::error::{ApiError, ErrorCode};
+    use crate::pagination::PageParams;
+    use crate::routes::catalog::NovelsQuery;
 
     /// The response documenting `examples` (all of one status) under `description`.
     fn error_response(description: &str, examples: &[(&str, ApiError)]) -> Response {
@@ -96,7 +104,12 @@ pub mod errors {
             .examples_from_iter(examples.iter().map(|(name, err)| {
                 let value = serde_json::to_value(err.body()).unwrap_or_default();
                 let example = ExampleBuilder::new()
-                    .summary(err.code().as_str())
+                    // Swagger UI lists examples by summary: say which case it is.
+                    .summary(if *name == err.code().as_str() {
+                        name.to_string()
+                    } else {
+                        format!("{}: {}", err.code(), name.replace('_', " "))
+                    })
                     .value(Some(value))
                     .build();
                 (*name, example)
@@ -183,14 +196,29 @@ pub mod errors {
         }
     }
 
-    fn invalid_fields() -> ApiError {
-        let mut fields = FieldErrors::new();
-        fields.insert("per_page".into(), vec!["must be between 1 and 100".into()]);
-        fields.insert(
-            "sort".into(),
-            vec!["must be one of: hot, collect, latest, words".into()],
-        );
-        ApiError::Validation(fields)
+    /// What the real query extractor and validation answer to `?{query}`.
+    fn query_error<T: DeserializeOwned + Validate>(query: &str) -> ApiError {
+        let Ok(uri) = format!("/?{query}").parse::<Uri>() else {
+            return ApiError::Internal(format!("example query {query:?} is not a URI"));
+        };
+        match Query::<T>::try_from_uri(&uri) {
+            Err(rejection) => rejection.into(),
+            Ok(Query(value)) => match value.validate() {
+                Err(errors) => errors.into(),
+                Ok(()) => ApiError::Internal(format!("example query {query:?} is valid")),
+            },
+        }
+    }
+
+    /// What the real JSON extractor and validation answer to `body`.
+    fn body_error<T: DeserializeOwned + Validate>(body: &'static str) -> ApiError {
+        match Json::<T>::from_bytes(body.as_bytes()) {
+            Err(rejection) => rejection.into(),
+            Ok(Json(value)) => match value.validate() {
+                Err(errors) => errors.into(),
+                Ok(()) => ApiError::Internal(format!("example body {body:?} is valid")),
+            },
+        }
     }
 
     error_response!(
@@ -200,18 +228,13 @@ pub mod errors {
          `Content-Type: application/json`, a path or query parameter of the wrong type, or a \
          missing required query parameter",
         [
-            ("malformed_json", ApiError::BadRequest("malformed JSON body".into())),
+            ("malformed_json", body_error::<LoginRequest>(r#"{"code":"#)),
             (
                 "content_type",
                 ApiError::BadRequest("expected Content-Type: application/json".into())
             ),
             ("path", ApiError::BadRequest("invalid path parameter".into())),
-            (
-                "query",
-                ApiError::BadRequest(
-                    "unparsable query: Failed to deserialize query string: page: invalid digit found in string".into()
-                )
-            ),
+            ("query", query_error::<PageParams>("page=abc")),
         ]
     );
     error_response!(
@@ -313,11 +336,14 @@ pub mod errors {
          length. A body that does not fit the schema (missing field, wrong type) is reported \
          under `body`",
         [
-            ("validation_failed", invalid_fields()),
+            ("out_of_range", query_error::<PageParams>("per_page=500")),
+            ("unknown_value", query_error::<NovelsQuery>("sort=random")),
             (
-                "unknown_value",
-                ApiError::invalid("background", "must be one of: white, parchment, green, blue, pink, night")
+                "unknown_value_in_body",
+                body_error::<ReaderSettingsPatch>(r#"{"background":"purple"}"#)
             ),
+            ("wrong_length", body_error::<PatchMe>(r#"{"nickname":""}"#)),
+            ("body_shape", body_error::<LoginRequest>("{}")),
         ]
     );
     error_response!(

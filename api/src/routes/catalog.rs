@@ -76,7 +76,7 @@ pub struct NovelsQuery {
     pub sort: Option<NovelSort>,
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
@@ -150,7 +150,7 @@ async fn novel(
 pub struct ChaptersQuery {
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 1000, message = "must be between 1 and 1000"))]
@@ -273,8 +273,9 @@ async fn chapter(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LimitQuery {
-    /// How many (1..=50).
+    /// How many; default 10.
     #[validate(range(min = 1, max = 50, message = "must be between 1 and 50"))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
     /// Rankings only.
     pub channel: Option<Channel>,

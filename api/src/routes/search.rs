@@ -59,9 +59,11 @@ pub struct SearchQuery {
     pub q: Option<String>,
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
 }
 
@@ -133,6 +135,8 @@ async fn search(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
+    /// 1..=64 characters after normalisation.
+    #[param(example = "西游")]
     pub q: Option<String>,
 }
 
@@ -178,9 +182,12 @@ async fn overview(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestionsQuery {
+    /// 1..=64 characters after normalisation.
+    #[param(example = "西游")]
     pub q: Option<String>,
-    /// 1..=20, default 10.
+    /// Default 10.
     #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<i64>,
 }
 
@@ -210,8 +217,9 @@ async fn suggestions(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HotQuery {
-    /// 1..=50, default 10.
+    /// Default 10.
     #[validate(range(min = 1, max = 50, message = "must be between 1 and 50"))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
 }
 
