@@ -4,7 +4,7 @@
 #   1. Redocly's recommended rules: any error fails (warnings are printed, see docs/api.md);
 #   2. openapi-typescript: the generated types must have a literal union for every enum schema
 #      and no `Record<string, never>` (an untyped object) anywhere in paths or components.
-# Needs Node.js 18+ and the npm registry (npx caches the pinned tools in ~/.npm).
+# Needs Node.js 20+ and the npm registry (npx caches the pinned tools in ~/.npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
