@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 cargo test --workspace
 cargo build -p api
 command -v npm >/dev/null || { echo 'scripts/test.sh: Node.js and npm are needed for the SDK tests' >&2; exit 1; }
+# The committed OpenAPI document (equal to the served one: the `contract` tests above):
+# Redocly lint and the openapi-typescript check.
+docs/lint.sh
 cd sdk
 npm ci --no-audit --no-fund
 npm test

@@ -9,22 +9,305 @@ use service::reader::{Preferences, ReaderSettings};
 use utoipa::ToSchema;
 use validator::Validate;
 
-/// RFC 3339 in UTC with a `Z`, as API.md promises.
+/// RFC 3339 in UTC with milliseconds and a `Z`, as docs/api.md promises.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A whitelisted string enum: its wire names are listed once, and serde and the OpenAPI
+/// schema (`enum: [...]`) both come from them. Deserializing reads a string first, so a value of
+/// another JSON type is a type error like any other, and an unknown string is serde's "unknown
+/// variant" error, which the extractors turn into a 422 naming the field.
+macro_rules! api_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:tt),+ $(,)? }
+    ) => {
+        // The derive goes first: `#[schema]` in `$meta` is its helper attribute. `$wire` is a
+        // `tt`, not a `literal`: utoipa does not read a literal wrapped in a macro group.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order of the schema.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire),+
+                }
+            }
+
+            /// The value with this wire name.
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&s, &[$($wire),+]))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use api_enum;
+
+/// A value read back from the database that only ever stores whitelisted values; a stray one
+/// (hand-edited row) is logged and shown as `fallback` rather than failing the whole answer.
+fn stored<T: Copy>(parse: fn(&str) -> Option<T>, field: &str, value: &str, fallback: T) -> T {
+    parse(value).unwrap_or_else(|| {
+        tracing::warn!(
+            field,
+            value,
+            "unexpected stored value; answered with the default"
+        );
+        fallback
+    })
+}
+
+/// An instant in UTC: RFC 3339 with milliseconds and a `Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(t: DateTime<Utc>) -> Self {
+        Self(t)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&rfc3339(self.0))
+    }
+}
+
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339 in UTC, with milliseconds"))
+            .examples([serde_json::json!("2026-11-22T03:00:00.000Z")])
+            .into()
+    }
+}
+
+impl ToSchema for Timestamp {}
+
+api_enum! {
+    /// The reading channel (频道): novels for male or female readers.
+    pub enum Channel {
+        Male = "male",
+        Female = "female",
+    }
+}
+
+impl From<Channel> for service::catalog::Channel {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Male => Self::Male,
+            Channel::Female => Self::Female,
+        }
+    }
+}
+
+api_enum! {
+    /// `serial` (连载, still being written) or `finished` (完结).
+    pub enum NovelStatus {
+        Serial = "serial",
+        Finished = "finished",
+    }
+}
+
+impl From<NovelStatus> for service::catalog::NovelStatus {
+    fn from(s: NovelStatus) -> Self {
+        match s {
+            NovelStatus::Serial => Self::Serial,
+            NovelStatus::Finished => Self::Finished,
+        }
+    }
+}
+
+api_enum! {
+    /// Length filter: under 500,000 characters, 500,000 to 1,000,000, over 1,000,000.
+    pub enum WordsBucket {
+        Under500k = "lt_500k",
+        From500kTo1m = "500k_1m",
+        Over1m = "gt_1m",
+    }
+}
+
+impl From<WordsBucket> for service::catalog::WordsBucket {
+    fn from(w: WordsBucket) -> Self {
+        match w {
+            WordsBucket::Under500k => Self::Under500k,
+            WordsBucket::From500kTo1m => Self::From500kTo1m,
+            WordsBucket::Over1m => Self::Over1m,
+        }
+    }
+}
+
+api_enum! {
+    /// Novel list order: `hot` (heat), `collect` (collections), `latest` (last update) or
+    /// `words` (length); all descending.
+    pub enum NovelSort {
+        Hot = "hot",
+        Collect = "collect",
+        Latest = "latest",
+        Words = "words",
+    }
+}
+
+impl From<NovelSort> for service::catalog::NovelSort {
+    fn from(s: NovelSort) -> Self {
+        match s {
+            NovelSort::Hot => Self::Hot,
+            NovelSort::Collect => Self::Collect,
+            NovelSort::Latest => Self::Latest,
+            NovelSort::Words => Self::Words,
+        }
+    }
+}
+
+api_enum! {
+    /// Chapter order: `asc` (reading order) or `desc` (newest first).
+    pub enum SortOrder {
+        Asc = "asc",
+        Desc = "desc",
+    }
+}
+
+impl From<SortOrder> for service::catalog::SortOrder {
+    fn from(o: SortOrder) -> Self {
+        match o {
+            SortOrder::Asc => Self::Asc,
+            SortOrder::Desc => Self::Desc,
+        }
+    }
+}
+
+api_enum! {
+    /// A ranking: `hot` (heat), `collect` (collections), `latest` (recently updated) or
+    /// `finished` (finished novels by heat).
+    pub enum RankingKind {
+        Hot = "hot",
+        Collect = "collect",
+        Latest = "latest",
+        Finished = "finished",
+    }
+}
+
+impl From<RankingKind> for service::catalog::RankingKind {
+    fn from(k: RankingKind) -> Self {
+        match k {
+            RankingKind::Hot => Self::Hot,
+            RankingKind::Collect => Self::Collect,
+            RankingKind::Latest => Self::Latest,
+            RankingKind::Finished => Self::Finished,
+        }
+    }
+}
+
+api_enum! {
+    /// Why a search result matched, best first: `exact` title or author, `title` (prefix or
+    /// contains), `author` (contains), `pinyin` (full or initials), `partial` (most of the
+    /// query's character pairs).
+    pub enum SearchMatch {
+        Exact = "exact",
+        Title = "title",
+        Author = "author",
+        Pinyin = "pinyin",
+        Partial = "partial",
+    }
+}
+
+impl From<service::search::MatchKind> for SearchMatch {
+    fn from(k: service::search::MatchKind) -> Self {
+        use service::search::MatchKind;
+        match k {
+            MatchKind::Exact => Self::Exact,
+            MatchKind::Title => Self::Title,
+            MatchKind::Author => Self::Author,
+            MatchKind::Pinyin => Self::Pinyin,
+        }
+    }
+}
+
+api_enum! {
+    /// Reading-screen background.
+    pub enum Background {
+        White = "white",
+        Parchment = "parchment",
+        Green = "green",
+        Blue = "blue",
+        Pink = "pink",
+        Night = "night",
+    }
+}
+
+api_enum! {
+    /// Page-turn animation.
+    pub enum PageTurn {
+        Simulation = "simulation",
+        Slide = "slide",
+        Scroll = "scroll",
+        None = "none",
+    }
+}
+
+api_enum! {
+    /// WeChat web-login scope: `snsapi_base` (silent, openid only) or `snsapi_userinfo`
+    /// (asks the reader, gives nickname and avatar).
+    pub enum WebScope {
+        SnsapiBase = "snsapi_base",
+        SnsapiUserinfo = "snsapi_userinfo",
+    }
+}
+
+impl From<WebScope> for service::account::WebScope {
+    fn from(s: WebScope) -> Self {
+        match s {
+            WebScope::SnsapiBase => Self::Base,
+            WebScope::SnsapiUserinfo => Self::UserInfo,
+        }
+    }
+}
+
+api_enum! {
+    /// Always `Bearer`.
+    pub enum TokenType {
+        Bearer = "Bearer",
+    }
 }
 
 /// A reader. Never contains `openid`, `unionid` or `session_key`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {
+    #[schema(example = 1)]
     pub id: i64,
+    #[schema(example = "小明")]
     pub nickname: String,
+    #[schema(example = "https://img.example.com/avatars/xiaoming.png")]
     pub avatar_url: String,
-    /// `male`, `female` or null.
-    pub channel: Option<String>,
+    /// The reader's preferred channel, null until chosen.
+    #[schema(required = true)]
+    pub channel: Option<Channel>,
     pub has_phone: bool,
-    #[schema(example = "2026-11-22T03:00:00.000Z")]
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl From<user::Model> for User {
@@ -33,9 +316,9 @@ impl From<user::Model> for User {
             id: u.id,
             nickname: u.nickname,
             avatar_url: u.avatar_url,
-            channel: u.channel,
+            channel: u.channel.as_deref().and_then(Channel::parse),
             has_phone: u.phone_number.is_some(),
-            created_at: rfc3339(u.created_at),
+            created_at: u.created_at.into(),
         }
     }
 }
@@ -44,14 +327,17 @@ impl From<user::Model> for User {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokensBody {
     /// JWT for `Authorization: Bearer`.
+    #[schema(example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")]
     pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
+    #[schema(example = 1800)]
     pub expires_in: i64,
     /// Opaque; single use: every refresh returns a new one.
+    #[schema(example = "rt_Jd9kQ2mVx7LpR4tYw8ZbN1cF6hS3aE5uG0oI2qWkM7")]
     pub refresh_token: String,
     /// Seconds until this login must be renewed with WeChat.
+    #[schema(example = 2592000)]
     pub refresh_expires_in: i64,
 }
 
@@ -59,7 +345,7 @@ impl From<Tokens> for TokensBody {
     fn from(t: Tokens) -> Self {
         Self {
             access_token: t.access_token,
-            token_type: "Bearer",
+            token_type: TokenType::Bearer,
             expires_in: t.expires_in,
             refresh_token: t.refresh_token.expose_secret().to_owned(),
             refresh_expires_in: t.refresh_expires_in,
@@ -88,14 +374,17 @@ impl From<service::account::Login> for LoginResponse {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct LoginRequest {
-    /// The code from `wx.login()`.
+    /// The code from `wx.login()`. With the development WeChat emulator any
+    /// `<reader>.<anything>` logs in `<reader>`, e.g. `alice.1`.
     #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    #[schema(example = "alice.1")]
     pub code: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 2048, message = "must be 1 to 2048 characters"))]
+    #[schema(example = "rt_Jd9kQ2mVx7LpR4tYw8ZbN1cF6hS3aE5uG0oI2qWkM7")]
     pub refresh_token: String,
 }
 
@@ -111,15 +400,17 @@ pub struct LogoutRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreferencesBody {
-    /// `male`, `female` or null.
-    pub channel: Option<String>,
+    /// Null until chosen.
+    #[schema(required = true)]
+    pub channel: Option<Channel>,
+    #[schema(example = json!([3, 7]))]
     pub category_ids: Vec<i64>,
 }
 
 impl From<Preferences> for PreferencesBody {
     fn from(p: Preferences) -> Self {
         Self {
-            channel: p.channel,
+            channel: p.channel.as_deref().and_then(Channel::parse),
             category_ids: p.category_ids,
         }
     }
@@ -127,13 +418,14 @@ impl From<Preferences> for PreferencesBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReaderSettingsBody {
+    #[schema(example = 18)]
     pub font_size: i32,
+    #[schema(example = 1.5)]
     pub line_spacing: f64,
+    #[schema(example = 80)]
     pub brightness: i32,
-    /// `white`, `parchment`, `green`, `blue`, `pink` or `night`.
-    pub background: String,
-    /// `simulation`, `slide`, `scroll` or `none`.
-    pub page_turn: String,
+    pub background: Background,
+    pub page_turn: PageTurn,
 }
 
 impl From<ReaderSettings> for ReaderSettingsBody {
@@ -142,8 +434,13 @@ impl From<ReaderSettings> for ReaderSettingsBody {
             font_size: s.font_size,
             line_spacing: s.line_spacing,
             brightness: s.brightness,
-            background: s.background,
-            page_turn: s.page_turn,
+            background: stored(
+                Background::parse,
+                "background",
+                &s.background,
+                Background::White,
+            ),
+            page_turn: stored(PageTurn::parse, "page_turn", &s.page_turn, PageTurn::Slide),
         }
     }
 }
@@ -160,11 +457,13 @@ pub struct Me {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PatchMe {
     #[validate(length(min = 1, max = 32, message = "must be 1 to 32 characters"))]
+    #[schema(example = "小明")]
     pub nickname: Option<String>,
     #[validate(
         length(max = 512, message = "must be at most 512 characters"),
         custom(function = "http_url")
     )]
+    #[schema(example = "https://img.example.com/avatars/xiaoming.png")]
     pub avatar_url: Option<String>,
 }
 
@@ -194,12 +493,15 @@ pub struct WechatProfileRequest {
 pub struct PhoneRequest {
     /// The code from the getPhoneNumber button.
     #[validate(length(min = 1, max = 128, message = "must be 1 to 128 characters"))]
+    #[schema(example = "alice.phone")]
     pub code: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhoneResponse {
+    #[schema(example = "13800138000")]
     pub phone_number: String,
+    #[schema(example = "86")]
     pub country_code: String,
 }
 
@@ -207,29 +509,39 @@ pub struct PhoneResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRefBody {
+    #[schema(example = 3)]
     pub id: i64,
+    #[schema(example = "古典名著")]
     pub name: String,
 }
 
 /// A novel in lists.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NovelSummary {
+    #[schema(example = 12)]
     pub id: i64,
+    #[schema(example = "西游记")]
     pub title: String,
+    #[schema(example = "吴承恩")]
     pub author: String,
+    #[schema(example = "https://img.example.com/covers/xiyouji.jpg")]
     pub cover_url: String,
     /// Short intro (the detail has the full text).
+    #[schema(example = "东胜神洲傲来国花果山上，一块仙石孕育出一只石猴……")]
     pub intro: String,
     pub category: CategoryRefBody,
-    /// `male` or `female`.
-    pub channel: String,
-    /// `serial` or `finished`.
-    pub status: String,
+    pub channel: Channel,
+    pub status: NovelStatus,
+    /// Characters in all chapters.
+    #[schema(example = 820000)]
     pub word_count: i64,
+    #[schema(example = 100)]
     pub chapter_count: i32,
+    #[schema(example = 1200)]
     pub heat: i64,
+    #[schema(example = 300)]
     pub collect_count: i64,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 impl From<&service::catalog::NovelSummary> for NovelSummary {
@@ -244,13 +556,13 @@ impl From<&service::catalog::NovelSummary> for NovelSummary {
                 id: n.category.id,
                 name: n.category.name.clone(),
             },
-            channel: n.channel.clone(),
-            status: n.status.clone(),
+            channel: stored(Channel::parse, "channel", &n.channel, Channel::Male),
+            status: stored(NovelStatus::parse, "status", &n.status, NovelStatus::Serial),
             word_count: n.word_count,
             chapter_count: n.chapter_count,
             heat: n.heat,
             collect_count: n.collect_count,
-            updated_at: rfc3339(n.updated_at),
+            updated_at: n.updated_at.into(),
         }
     }
 }
@@ -263,13 +575,18 @@ impl From<service::catalog::NovelSummary> for NovelSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Chapter {
+    #[schema(example = 345)]
     pub id: i64,
+    #[schema(example = 12)]
     pub novel_id: i64,
     /// 1-based reading order.
+    #[schema(example = 1)]
     pub index: i32,
+    #[schema(example = "第一回 灵根育孕源流出 心性修持大道生")]
     pub title: String,
+    #[schema(example = 3200)]
     pub word_count: i32,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 impl From<&service::catalog::ChapterMeta> for Chapter {
@@ -280,7 +597,7 @@ impl From<&service::catalog::ChapterMeta> for Chapter {
             index: c.index,
             title: c.title.clone(),
             word_count: c.word_count,
-            updated_at: rfc3339(c.updated_at),
+            updated_at: c.updated_at.into(),
         }
     }
 }
@@ -294,15 +611,21 @@ impl From<service::catalog::ChapterMeta> for Chapter {
 /// Where the reader is in a novel.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Progress {
+    #[schema(example = 12)]
     pub novel_id: i64,
+    #[schema(example = 345)]
     pub chapter_id: i64,
+    #[schema(example = 1)]
     pub chapter_index: i32,
+    #[schema(example = "第一回 灵根育孕源流出 心性修持大道生")]
     pub chapter_title: String,
     /// Characters into the chapter.
+    #[schema(example = 1200)]
     pub offset: i32,
     /// 0..=100, of the whole novel.
+    #[schema(example = 0.4)]
     pub percent: f64,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 impl From<service::reader::Progress> for Progress {
@@ -314,7 +637,7 @@ impl From<service::reader::Progress> for Progress {
             chapter_title: p.chapter_title,
             offset: p.offset,
             percent: p.percent,
-            updated_at: rfc3339(p.updated_at),
+            updated_at: p.updated_at.into(),
         }
     }
 }
@@ -325,7 +648,9 @@ impl From<service::reader::Progress> for Progress {
 pub struct NovelDetail {
     #[serde(flatten)]
     pub summary: NovelSummary,
+    #[schema(required = true)]
     pub latest_chapter: Option<Chapter>,
+    #[schema(required = true, example = 345)]
     pub first_chapter_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_shelf: Option<bool>,
@@ -340,8 +665,11 @@ pub struct NovelDetail {
 pub struct ChapterContent {
     #[serde(flatten)]
     pub chapter: Chapter,
+    #[schema(example = "诗曰：混沌未分天地乱，茫茫渺渺无人见。自从盘古破鸿蒙，开辟从兹清浊辨……")]
     pub content: String,
+    #[schema(required = true)]
     pub prev_chapter_id: Option<i64>,
+    #[schema(required = true, example = 346)]
     pub next_chapter_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Progress>)]
@@ -351,16 +679,22 @@ pub struct ChapterContent {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubCategory {
     pub id: i64,
+    #[schema(example = "神魔")]
     pub name: String,
+    #[schema(example = 4)]
     pub novel_count: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {
+    #[schema(example = 3)]
     pub id: i64,
+    #[schema(example = "古典名著")]
     pub name: String,
-    pub channel: String,
+    pub channel: Channel,
+    #[schema(example = "https://img.example.com/icons/classics.png")]
     pub icon_url: String,
+    #[schema(example = 9)]
     pub novel_count: i64,
     pub subcategories: Vec<SubCategory>,
 }
@@ -370,7 +704,7 @@ impl From<&service::catalog::CategoryNode> for Category {
         Self {
             id: c.id,
             name: c.name.clone(),
-            channel: c.channel.clone(),
+            channel: stored(Channel::parse, "channel", &c.channel, Channel::Male),
             icon_url: c.icon_url.clone(),
             novel_count: c.novel_count,
             subcategories: c
@@ -393,13 +727,13 @@ impl From<&service::catalog::CategoryNode> for Category {
 pub struct SearchItem {
     #[serde(flatten)]
     pub novel: NovelSummary,
-    /// `exact`, `title`, `author` or `pinyin`.
     #[serde(rename = "match")]
-    pub match_kind: &'static str,
+    pub match_kind: SearchMatch,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchOverview {
+    #[schema(required = true)]
     pub exact: Option<NovelSummary>,
     /// Up to 5 other matches.
     pub matches: Vec<NovelSummary>,
@@ -409,13 +743,16 @@ pub struct SearchOverview {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Suggestion {
+    #[schema(example = "斗破苍穹")]
     pub keyword: String,
     pub is_hot: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HotKeyword {
+    #[schema(example = "西游记")]
     pub keyword: String,
+    #[schema(example = 42)]
     pub count: i64,
 }
 
@@ -424,9 +761,11 @@ pub struct HotKeyword {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShelfItem {
     pub novel: NovelSummary,
-    pub added_at: String,
+    pub added_at: Timestamp,
+    #[schema(required = true)]
     pub last_read: Option<Progress>,
     /// Chapters after the last-read one.
+    #[schema(example = 3)]
     pub unread_chapters: i32,
     /// A chapter appeared since the reader last opened the novel.
     pub has_update: bool,
@@ -436,7 +775,7 @@ impl From<service::library::ShelfItem> for ShelfItem {
     fn from(i: service::library::ShelfItem) -> Self {
         Self {
             novel: i.novel.into(),
-            added_at: rfc3339(i.added_at),
+            added_at: i.added_at.into(),
             last_read: i.last_read.map(Progress::from),
             unread_chapters: i.unread_chapters,
             has_update: i.has_update,
@@ -446,6 +785,7 @@ impl From<service::library::ShelfItem> for ShelfItem {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShelfEntry {
+    #[schema(example = 12)]
     pub novel_id: i64,
     pub on_shelf: bool,
 }
@@ -454,6 +794,7 @@ pub struct ShelfEntry {
 pub struct RemoveRequest {
     /// 1..=100 novel ids.
     #[validate(length(min = 1, max = 100, message = "must have 1 to 100 ids"))]
+    #[schema(example = json!([12, 15]))]
     pub novel_ids: Vec<i64>,
 }
 
@@ -471,8 +812,9 @@ pub struct LastRead {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryItem {
     pub novel: NovelSummary,
+    #[schema(required = true)]
     pub progress: Option<Progress>,
-    pub viewed_at: String,
+    pub viewed_at: Timestamp,
 }
 
 impl From<service::library::HistoryItem> for HistoryItem {
@@ -480,7 +822,7 @@ impl From<service::library::HistoryItem> for HistoryItem {
         Self {
             novel: i.novel.into(),
             progress: i.progress.map(Progress::from),
-            viewed_at: rfc3339(i.viewed_at),
+            viewed_at: i.viewed_at.into(),
         }
     }
 }
@@ -497,17 +839,20 @@ fn finite_percent(p: f64) -> Result<(), validator::ValidationError> {
 /// A progress write from a device.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ProgressRequest {
+    #[schema(example = 345)]
     pub chapter_id: i64,
     /// Characters into the chapter.
     #[validate(range(min = 0, max = 10_000_000, message = "must be between 0 and 10000000"))]
+    #[schema(example = 1200)]
     pub offset: i32,
     /// 0..=100, of the whole novel.
     #[validate(custom(function = "finite_percent"))]
+    #[schema(example = 0.4)]
     pub percent: f64,
     /// When the device recorded it (RFC 3339); the newer write wins. Before
     /// 2020-01-01T00:00:00Z → 422 (a reset device clock); more than 5 minutes ahead of the
     /// server → taken as the server's time (a clock running ahead must not win forever).
-    #[schema(value_type = String, example = "2026-11-22T03:00:00Z")]
+    #[schema(example = "2026-11-22T03:00:00.000Z")]
     pub client_time: DateTime<Utc>,
 }
 
@@ -525,6 +870,7 @@ impl From<&ProgressRequest> for service::library::ProgressWrite {
 /// One item of a batch: the PUT body plus `novel_id`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BatchItem {
+    #[schema(example = 12)]
     pub novel_id: i64,
     #[serde(flatten)]
     pub progress: ProgressRequest,
@@ -543,6 +889,7 @@ pub struct BatchRequest {
 pub struct BatchItemError {
     /// Position of the item in the request.
     pub index: usize,
+    #[schema(required = true)]
     pub novel_id: Option<i64>,
     pub error: crate::error::ErrorBody,
 }
@@ -557,43 +904,24 @@ pub enum BatchResult {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PreferencesRequest {
-    /// `male`, `female` or null.
-    pub channel: Option<String>,
+    /// Null (or absent) clears it.
+    pub channel: Option<Channel>,
     /// Favourite categories (at most 50); unknown ids are a 422.
     #[validate(length(max = 50, message = "must have at most 50 ids"))]
     #[serde(default)]
+    #[schema(example = json!([3, 7]))]
     pub category_ids: Vec<i64>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ReaderSettingsPatch {
     #[validate(range(min = 12, max = 48, message = "must be between 12 and 48"))]
+    #[schema(example = 20)]
     pub font_size: Option<i32>,
     #[validate(range(min = 1.0, max = 3.0, message = "must be between 1.0 and 3.0"))]
     pub line_spacing: Option<f64>,
     #[validate(range(min = 0, max = 100, message = "must be between 0 and 100"))]
     pub brightness: Option<i32>,
-    /// `white`, `parchment`, `green`, `blue`, `pink` or `night`.
-    #[validate(custom(function = "valid_background"))]
-    pub background: Option<String>,
-    /// `simulation`, `slide`, `scroll` or `none`.
-    #[validate(custom(function = "valid_page_turn"))]
-    pub page_turn: Option<String>,
-}
-
-fn one_of(value: &str, allowed: &[&str]) -> Result<(), validator::ValidationError> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("enum")
-            .with_message(format!("must be one of: {}", allowed.join(", ")).into()))
-    }
-}
-
-fn valid_background(v: &str) -> Result<(), validator::ValidationError> {
-    one_of(v, &["white", "parchment", "green", "blue", "pink", "night"])
-}
-
-fn valid_page_turn(v: &str) -> Result<(), validator::ValidationError> {
-    one_of(v, &["simulation", "slide", "scroll", "none"])
+    pub background: Option<Background>,
+    pub page_turn: Option<PageTurn>,
 }

@@ -1,26 +1,106 @@
-//! The API's one error type: every non-2xx response has the shape of API.md.
+//! The API's one error type: every non-2xx response has the body `{code, message, details?}`
+//! (docs/api.md). `ErrorCode` is the list of codes a client can rely on.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use service::error::FieldErrors;
 use service::wechat::WechatError;
 use service::{AuthFailure, ServiceError};
 use utoipa::ToSchema;
 
-/// The body of every error response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `validation_failed`.
+crate::dto::api_enum! {
+    /// Stable machine-readable error code. Each code has one HTTP status:
+    ///
+    /// | code | status | what the client does |
+    /// |---|---|---|
+    /// | `bad_request` | 400 | fix the request: malformed JSON, wrong content type, unparsable path or query |
+    /// | `missing_token` | 401 | send `Authorization: Bearer <access_token>` |
+    /// | `invalid_token` | 401 | the token is forged, revoked or its login ended: log in again |
+    /// | `token_expired` | 401 | refresh with `/auth/refresh`, then retry |
+    /// | `refresh_token_invalid` | 401 | unknown, expired or logged-out refresh token: log in again |
+    /// | `refresh_token_reused` | 401 | a spent refresh token came back: the whole login is revoked, log in again |
+    /// | `state_invalid` | 401 | the web-login `state` is forged, expired or used: start the web login again |
+    /// | `wechat_code_invalid` | 401 | WeChat refused the code (invalid, used or expired): get a new one |
+    /// | `wechat_user_blocked` | 403 | WeChat flagged the account as high-risk |
+    /// | `not_found` | 404 | no such resource, or not the caller's |
+    /// | `method_not_allowed` | 405 | the path exists with other methods |
+    /// | `request_timeout` | 408 | the server gave up on the request: retry |
+    /// | `conflict` | 409 | a concurrent change won: retry |
+    /// | `payload_too_large` | 413 | the body is over the limit |
+    /// | `validation_failed` | 422 | well-formed but invalid input; `details` names each field |
+    /// | `rate_limited` | 429 | too many requests: wait `Retry-After` seconds |
+    /// | `internal` | 500 | a bug; the message never carries internals |
+    /// | `wechat_unavailable` | 502 | WeChat failed or timed out: retry later |
+    /// | `unavailable` | 503 | the database or another dependency is down: retry after `Retry-After` |
     #[schema(example = "validation_failed")]
-    pub code: &'static str,
+    pub enum ErrorCode {
+        BadRequest = "bad_request",
+        MissingToken = "missing_token",
+        InvalidToken = "invalid_token",
+        TokenExpired = "token_expired",
+        RefreshTokenInvalid = "refresh_token_invalid",
+        RefreshTokenReused = "refresh_token_reused",
+        StateInvalid = "state_invalid",
+        WechatCodeInvalid = "wechat_code_invalid",
+        WechatUserBlocked = "wechat_user_blocked",
+        NotFound = "not_found",
+        MethodNotAllowed = "method_not_allowed",
+        RequestTimeout = "request_timeout",
+        Conflict = "conflict",
+        PayloadTooLarge = "payload_too_large",
+        ValidationFailed = "validation_failed",
+        RateLimited = "rate_limited",
+        Internal = "internal",
+        WechatUnavailable = "wechat_unavailable",
+        Unavailable = "unavailable",
+    }
+}
+
+impl ErrorCode {
+    /// The status every response with this code has.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::MissingToken
+            | Self::InvalidToken
+            | Self::TokenExpired
+            | Self::RefreshTokenInvalid
+            | Self::RefreshTokenReused
+            | Self::StateInvalid
+            | Self::WechatCodeInvalid => StatusCode::UNAUTHORIZED,
+            Self::WechatUserBlocked => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::WechatUnavailable => StatusCode::BAD_GATEWAY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "code": "validation_failed",
+    "message": "the request has invalid fields",
+    "details": {"per_page": ["must be between 1 and 100"]}
+}))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
     /// Human readable, safe to show to the reader.
     pub message: String,
-    /// Per-field messages for `validation_failed`.
+    /// Only with `validation_failed` (and not always there): field name → messages. Nested
+    /// fields are dotted (`items[0].offset`); `body` is a body that does not fit its schema.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(nullable = false, value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
     pub details: Option<FieldErrors>,
 }
 
@@ -28,14 +108,18 @@ pub struct ErrorBody {
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
+    /// `code` is one of the 401 codes.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String },
+    Unauthorized { code: ErrorCode, message: String },
+    /// `code` is one of the 403 codes.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("the request took too long")]
+    RequestTimeout,
     #[error("{0}")]
     Conflict(String),
     #[error("request body is too large")]
@@ -68,35 +152,26 @@ impl ApiError {
 
     pub fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            // The one status that is not its code's: a body in a type we don't read.
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::WechatUnavailable(_) => StatusCode::BAD_GATEWAY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            other => other.code().status(),
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadRequest(_) | Self::UnsupportedMediaType => "bad_request",
-            Self::Unauthorized { code, .. } | Self::Forbidden { code, .. } => code,
-            Self::NotFound(_) => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict(_) => "conflict",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::Validation(_) => "validation_failed",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::WechatUnavailable(_) => "wechat_unavailable",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::BadRequest(_) | Self::UnsupportedMediaType => ErrorCode::BadRequest,
+            Self::Unauthorized { code, .. } | Self::Forbidden { code, .. } => *code,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::Validation(_) => ErrorCode::ValidationFailed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::WechatUnavailable(_) => ErrorCode::WechatUnavailable,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -117,7 +192,7 @@ impl ApiError {
         match status {
             StatusCode::BAD_REQUEST => Self::BadRequest("bad request".into()),
             StatusCode::UNAUTHORIZED => Self::Unauthorized {
-                code: "missing_token",
+                code: ErrorCode::MissingToken,
                 message: "authentication required".into(),
             },
             StatusCode::NOT_FOUND => Self::NotFound("no such route".into()),
@@ -128,9 +203,8 @@ impl ApiError {
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited {
                 retry_after_secs: 1,
             },
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => {
-                Self::Unavailable(status.to_string())
-            }
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable(status.to_string()),
             s if s.is_client_error() => Self::BadRequest("bad request".into()),
             s => Self::Internal(format!("bare {s} response")),
         }
@@ -183,23 +257,25 @@ impl IntoResponse for ApiError {
 impl From<AuthFailure> for ApiError {
     fn from(failure: AuthFailure) -> Self {
         let (code, message) = match failure {
-            AuthFailure::MissingToken => ("missing_token", "an access token is required"),
-            AuthFailure::InvalidToken => {
-                ("invalid_token", "the access token is invalid or revoked")
-            }
-            AuthFailure::TokenExpired => {
-                ("token_expired", "the access token has expired; refresh it")
-            }
+            AuthFailure::MissingToken => (ErrorCode::MissingToken, "an access token is required"),
+            AuthFailure::InvalidToken => (
+                ErrorCode::InvalidToken,
+                "the access token is invalid or revoked",
+            ),
+            AuthFailure::TokenExpired => (
+                ErrorCode::TokenExpired,
+                "the access token has expired; refresh it",
+            ),
             AuthFailure::RefreshTokenInvalid => (
-                "refresh_token_invalid",
+                ErrorCode::RefreshTokenInvalid,
                 "the refresh token is invalid or expired; log in again",
             ),
             AuthFailure::RefreshTokenReused => (
-                "refresh_token_reused",
+                ErrorCode::RefreshTokenReused,
                 "the refresh token was already used; this login has been ended, log in again",
             ),
             AuthFailure::StateInvalid => (
-                "state_invalid",
+                ErrorCode::StateInvalid,
                 "the login link is invalid, expired or already used",
             ),
         };
@@ -214,13 +290,13 @@ impl From<WechatError> for ApiError {
     fn from(err: WechatError) -> Self {
         match err.errcode() {
             Some(40029 | 40163 | 42003) => Self::Unauthorized {
-                code: "wechat_code_invalid",
+                code: ErrorCode::WechatCodeInvalid,
                 message:
                     "the WeChat code is invalid, already used or expired; call wx.login() again"
                         .into(),
             },
             Some(40226) => Self::Forbidden {
-                code: "wechat_user_blocked",
+                code: ErrorCode::WechatUserBlocked,
                 message: "WeChat flagged this account as high-risk".into(),
             },
             Some(45011) => Self::RateLimited {
@@ -301,10 +377,16 @@ fn collect_validation_errors(
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            // Well-formed JSON of the wrong shape (missing field, wrong type).
+            // Well-formed JSON of the wrong shape: an unknown enum value names its field,
+            // anything else (missing field, wrong type) is reported under `body`.
             JsonRejection::JsonDataError(e) => {
+                let field = serde_failure::<serde_json::Error>(&e)
+                    .and_then(|(path, message)| Some((path, unknown_value(&message)?)));
                 let mut fields = FieldErrors::new();
-                fields.insert("body".into(), vec![e.body_text()]);
+                match field {
+                    Some((path, message)) => fields.insert(path, vec![message]),
+                    None => fields.insert("body".into(), vec![e.body_text()]),
+                };
                 Self::Validation(fields)
             }
             JsonRejection::JsonSyntaxError(_) => Self::BadRequest("malformed JSON body".into()),
@@ -318,7 +400,16 @@ impl From<JsonRejection> for ApiError {
 }
 
 impl From<QueryRejection> for ApiError {
+    /// An unknown enum value (`?sort=random`) is well-formed but invalid: a 422 naming the
+    /// parameter. A value of the wrong type (`?page=abc`) or a missing one is unparsable: 400.
     fn from(rejection: QueryRejection) -> Self {
+        if let Some((path, message)) = serde_failure::<serde::de::value::Error>(&rejection)
+            && let Some(message) = unknown_value(&message)
+        {
+            let mut fields = FieldErrors::new();
+            fields.insert(path, vec![message]);
+            return Self::Validation(fields);
+        }
         Self::BadRequest(format!("unparsable query: {}", rejection.body_text()))
     }
 }
@@ -332,6 +423,34 @@ impl From<PathRejection> for ApiError {
             other => Self::Internal(other.body_text()),
         }
     }
+}
+
+/// The field path and serde message of a failed deserialization, found in an extractor
+/// rejection's source chain (axum wraps serde errors in `serde_path_to_error`).
+fn serde_failure<E>(rejection: &(dyn std::error::Error + 'static)) -> Option<(String, String)>
+where
+    E: std::error::Error + 'static,
+{
+    let mut next = rejection.source();
+    while let Some(err) = next {
+        if let Some(e) = err.downcast_ref::<serde_path_to_error::Error<E>>() {
+            return Some((e.path().to_string(), e.inner().to_string()));
+        }
+        next = err.source();
+    }
+    None
+}
+
+/// serde's "unknown variant `x`, expected one of `a`, `b`" as "must be one of: a, b"; `None`
+/// for any other message.
+pub fn unknown_value(serde_message: &str) -> Option<String> {
+    let rest = serde_message.strip_prefix("unknown variant `")?;
+    let (_, expected) = rest.rsplit_once("`, expected ")?;
+    let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!("must be one of: {}", names.join(", ")))
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -67,7 +67,7 @@ fn to_request(page: i64, per_page: i64, max: u64) -> PageRequest {
 }
 
 /// A page of results.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u64,
@@ -75,6 +75,40 @@ pub struct Page<T> {
     pub total: u64,
     pub total_pages: u64,
 }
+
+/// Declares the documented schema of `Page<$item>`. utoipa copies a generic argument's whole
+/// schema into the page (juhaku/utoipa#1586); a named page per item type whose `items`
+/// reference the item schema reads better and generates better client types. The fields are
+/// `Page`'s (a test compares them).
+macro_rules! page_schema {
+    ($($name:ident => $item:ty),+ $(,)?) => { $(
+        #[doc = concat!("A page of `", stringify!($item), "`.")]
+        #[derive(ToSchema)]
+        #[allow(dead_code)] // documentation only: the server sends `Page<T>`
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// 1-based page number.
+            #[schema(example = 1)]
+            pub page: u64,
+            #[schema(example = 20)]
+            pub per_page: u64,
+            /// Items on all pages.
+            #[schema(example = 123)]
+            pub total: u64,
+            /// `ceil(total / per_page)`; 0 when there are no items.
+            #[schema(example = 7)]
+            pub total_pages: u64,
+        }
+    )+ };
+}
+
+page_schema!(
+    NovelPage => crate::dto::NovelSummary,
+    ChapterPage => crate::dto::Chapter,
+    SearchPage => crate::dto::SearchItem,
+    ShelfPage => crate::dto::ShelfItem,
+    HistoryPage => crate::dto::HistoryItem,
+);
 
 impl<T> Page<T> {
     /// Converts a service page into a page of DTOs.
@@ -87,5 +121,37 @@ impl<T> Page<T> {
             total: paged.total,
             total_pages: paged.total_pages,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented page has exactly the fields the server sends.
+    #[test]
+    fn page_schema_matches_page() {
+        let sent = serde_json::to_value(Page::<u8> {
+            items: vec![],
+            page: 1,
+            per_page: 20,
+            total: 0,
+            total_pages: 0,
+        })
+        .unwrap_or_default();
+        let mut sent: Vec<&String> = sent
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        sent.sort();
+        let schema = serde_json::to_value(<NovelPage as utoipa::PartialSchema>::schema())
+            .unwrap_or_default();
+        let mut documented: Vec<&String> = schema["properties"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        documented.sort();
+        assert_eq!(sent, documented);
+        assert!(!sent.is_empty());
     }
 }

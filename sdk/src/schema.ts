@@ -585,9 +585,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Reading-screen background.
+         * @enum {string}
+         */
+        Background: "white" | "parchment" | "green" | "blue" | "pink" | "night";
         /** @description One item of a batch: the PUT body plus `novel_id`. */
         BatchItem: components["schemas"]["ProgressRequest"] & {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             novel_id: number;
         };
         /** @description A batch item that was not applied; the others were. */
@@ -596,7 +604,7 @@ export interface components {
             /** @description Position of the item in the request. */
             index: number;
             /** Format: int64 */
-            novel_id?: number | null;
+            novel_id: number | null;
         };
         BatchRequest: {
             /** @description 1..=100 items, each validated on its own. */
@@ -605,68 +613,200 @@ export interface components {
         /** @description Per item, in request order: the stored `Progress`, or why the item was rejected. */
         BatchResult: components["schemas"]["Progress"] | components["schemas"]["BatchItemError"];
         Category: {
-            channel: string;
+            channel: components["schemas"]["Channel"];
+            /** @example https://img.example.com/icons/classics.png */
             icon_url: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 3
+             */
             id: number;
+            /** @example 古典名著 */
             name: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 9
+             */
             novel_count: number;
             subcategories: components["schemas"]["SubCategory"][];
         };
         CategoryRefBody: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 3
+             */
             id: number;
+            /** @example 古典名著 */
             name: string;
         };
+        /**
+         * @description The reading channel (频道): novels for male or female readers.
+         * @enum {string}
+         */
+        Channel: "male" | "female";
         Chapter: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 345
+             */
             id: number;
             /**
              * Format: int32
              * @description 1-based reading order.
+             * @example 1
              */
             index: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             novel_id: number;
+            /** @example 第一回 灵根育孕源流出 心性修持大道生 */
             title: string;
-            updated_at: string;
-            /** Format: int32 */
+            updated_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @example 3200
+             */
             word_count: number;
         };
         /** @description A chapter with its text; with a token also the reader's `progress`. */
         ChapterContent: components["schemas"]["Chapter"] & {
+            /** @example 诗曰：混沌未分天地乱，茫茫渺渺无人见。自从盘古破鸿蒙，开辟从兹清浊辨…… */
             content: string;
+            /**
+             * Format: int64
+             * @example 346
+             */
+            next_chapter_id: number | null;
             /** Format: int64 */
-            next_chapter_id?: number | null;
-            /** Format: int64 */
-            prev_chapter_id?: number | null;
+            prev_chapter_id: number | null;
             progress?: null | components["schemas"]["Progress"];
         };
-        /** @description The body of every error response. */
-        ErrorBody: {
+        ChapterPage: {
+            items: components["schemas"]["Chapter"][];
             /**
-             * @description Stable machine-readable code, e.g. `validation_failed`.
-             * @example validation_failed
+             * Format: int64
+             * @description 1-based page number.
+             * @example 1
              */
-            code: string;
-            /** @description Per-field messages for `validation_failed`. */
-            details?: Record<string, never> | null;
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             * @example 123
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description `ceil(total / per_page)`; 0 when there are no items.
+             * @example 7
+             */
+            total_pages: number;
+        };
+        /**
+         * @description The body of every error response.
+         * @example {
+         *       "code": "validation_failed",
+         *       "details": {
+         *         "per_page": [
+         *           "must be between 1 and 100"
+         *         ]
+         *       },
+         *       "message": "the request has invalid fields"
+         *     }
+         */
+        ErrorBody: {
+            code: components["schemas"]["ErrorCode"];
+            /**
+             * @description Only with `validation_failed` (and not always there): field name → messages. Nested
+             *     fields are dotted (`items[0].offset`); `body` is a body that does not fit its schema.
+             */
+            details?: {
+                [key: string]: string[];
+            };
             /** @description Human readable, safe to show to the reader. */
             message: string;
         };
+        /**
+         * @description Stable machine-readable error code. Each code has one HTTP status:
+         *
+         *     | code | status | what the client does |
+         *     |---|---|---|
+         *     | `bad_request` | 400 | fix the request: malformed JSON, wrong content type, unparsable path or query |
+         *     | `missing_token` | 401 | send `Authorization: Bearer <access_token>` |
+         *     | `invalid_token` | 401 | the token is forged, revoked or its login ended: log in again |
+         *     | `token_expired` | 401 | refresh with `/auth/refresh`, then retry |
+         *     | `refresh_token_invalid` | 401 | unknown, expired or logged-out refresh token: log in again |
+         *     | `refresh_token_reused` | 401 | a spent refresh token came back: the whole login is revoked, log in again |
+         *     | `state_invalid` | 401 | the web-login `state` is forged, expired or used: start the web login again |
+         *     | `wechat_code_invalid` | 401 | WeChat refused the code (invalid, used or expired): get a new one |
+         *     | `wechat_user_blocked` | 403 | WeChat flagged the account as high-risk |
+         *     | `not_found` | 404 | no such resource, or not the caller's |
+         *     | `method_not_allowed` | 405 | the path exists with other methods |
+         *     | `request_timeout` | 408 | the server gave up on the request: retry |
+         *     | `conflict` | 409 | a concurrent change won: retry |
+         *     | `payload_too_large` | 413 | the body is over the limit |
+         *     | `validation_failed` | 422 | well-formed but invalid input; `details` names each field |
+         *     | `rate_limited` | 429 | too many requests: wait `Retry-After` seconds |
+         *     | `internal` | 500 | a bug; the message never carries internals |
+         *     | `wechat_unavailable` | 502 | WeChat failed or timed out: retry later |
+         *     | `unavailable` | 503 | the database or another dependency is down: retry after `Retry-After` |
+         * @example validation_failed
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "missing_token" | "invalid_token" | "token_expired" | "refresh_token_invalid" | "refresh_token_reused" | "state_invalid" | "wechat_code_invalid" | "wechat_user_blocked" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "payload_too_large" | "validation_failed" | "rate_limited" | "internal" | "wechat_unavailable" | "unavailable";
         Health: {
-            /** @example ok */
-            status: string;
+            status: components["schemas"]["HealthStatus"];
         };
+        /**
+         * @description Always `ok`.
+         * @enum {string}
+         */
+        HealthStatus: "ok";
         HistoryItem: {
             novel: components["schemas"]["NovelSummary"];
-            progress?: null | components["schemas"]["Progress"];
-            viewed_at: string;
+            progress: null | components["schemas"]["Progress"];
+            viewed_at: components["schemas"]["Timestamp"];
+        };
+        HistoryPage: {
+            items: components["schemas"]["HistoryItem"][];
+            /**
+             * Format: int64
+             * @description 1-based page number.
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             * @example 123
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description `ceil(total / per_page)`; 0 when there are no items.
+             * @example 7
+             */
+            total_pages: number;
         };
         HotKeyword: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 42
+             */
             count: number;
+            /** @example 西游记 */
             keyword: string;
         };
         LastRead: {
@@ -674,7 +814,11 @@ export interface components {
             progress: components["schemas"]["Progress"];
         };
         LoginRequest: {
-            /** @description The code from `wx.login()`. */
+            /**
+             * @description The code from `wx.login()`. With the development WeChat emulator any
+             *     `<reader>.<anything>` logs in `<reader>`, e.g. `alice.1`.
+             * @example alice.1
+             */
             code: string;
         };
         /** @description Tokens at the top level, plus the reader. */
@@ -698,249 +842,265 @@ export interface components {
          *     `on_shelf` and `progress`.
          */
         NovelDetail: components["schemas"]["NovelSummary"] & {
-            /** Format: int64 */
-            first_chapter_id?: number | null;
-            latest_chapter?: null | components["schemas"]["Chapter"];
+            /**
+             * Format: int64
+             * @example 345
+             */
+            first_chapter_id: number | null;
+            latest_chapter: null | components["schemas"]["Chapter"];
             on_shelf?: boolean | null;
             progress?: null | components["schemas"]["Progress"];
         };
+        NovelPage: {
+            items: components["schemas"]["NovelSummary"][];
+            /**
+             * Format: int64
+             * @description 1-based page number.
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             * @example 123
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description `ceil(total / per_page)`; 0 when there are no items.
+             * @example 7
+             */
+            total_pages: number;
+        };
+        /**
+         * @description Novel list order: `hot` (heat), `collect` (collections), `latest` (last update) or
+         *     `words` (length); all descending.
+         * @enum {string}
+         */
+        NovelSort: "hot" | "collect" | "latest" | "words";
+        /**
+         * @description `serial` (连载, still being written) or `finished` (完结).
+         * @enum {string}
+         */
+        NovelStatus: "serial" | "finished";
         /** @description A novel in lists. */
         NovelSummary: {
+            /** @example 吴承恩 */
             author: string;
             category: components["schemas"]["CategoryRefBody"];
-            /** @description `male` or `female`. */
-            channel: string;
-            /** Format: int32 */
+            channel: components["schemas"]["Channel"];
+            /**
+             * Format: int32
+             * @example 100
+             */
             chapter_count: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 300
+             */
             collect_count: number;
+            /** @example https://img.example.com/covers/xiyouji.jpg */
             cover_url: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 1200
+             */
             heat: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             id: number;
-            /** @description Short intro (the detail has the full text). */
+            /**
+             * @description Short intro (the detail has the full text).
+             * @example 东胜神洲傲来国花果山上，一块仙石孕育出一只石猴……
+             */
             intro: string;
-            /** @description `serial` or `finished`. */
-            status: string;
+            status: components["schemas"]["NovelStatus"];
+            /** @example 西游记 */
             title: string;
-            updated_at: string;
-            /** Format: int64 */
+            updated_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description Characters in all chapters.
+             * @example 820000
+             */
             word_count: number;
         };
-        /** @description A page of results. */
-        Page_Chapter: {
-            items: {
-                /** Format: int64 */
-                id: number;
-                /**
-                 * Format: int32
-                 * @description 1-based reading order.
-                 */
-                index: number;
-                /** Format: int64 */
-                novel_id: number;
-                title: string;
-                updated_at: string;
-                /** Format: int32 */
-                word_count: number;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /** Format: int64 */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
-        /** @description A page of results. */
-        Page_HistoryItem: {
-            items: {
-                novel: components["schemas"]["NovelSummary"];
-                progress?: null | components["schemas"]["Progress"];
-                viewed_at: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /** Format: int64 */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
-        /** @description A page of results. */
-        Page_NovelSummary: {
-            items: {
-                author: string;
-                category: components["schemas"]["CategoryRefBody"];
-                /** @description `male` or `female`. */
-                channel: string;
-                /** Format: int32 */
-                chapter_count: number;
-                /** Format: int64 */
-                collect_count: number;
-                cover_url: string;
-                /** Format: int64 */
-                heat: number;
-                /** Format: int64 */
-                id: number;
-                /** @description Short intro (the detail has the full text). */
-                intro: string;
-                /** @description `serial` or `finished`. */
-                status: string;
-                title: string;
-                updated_at: string;
-                /** Format: int64 */
-                word_count: number;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /** Format: int64 */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
-        /** @description A page of results. */
-        Page_SearchItem: {
-            items: (components["schemas"]["NovelSummary"] & {
-                /** @description `exact`, `title`, `author` or `pinyin`. */
-                match: string;
-            })[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /** Format: int64 */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
-        /** @description A page of results. */
-        Page_ShelfItem: {
-            items: {
-                added_at: string;
-                /** @description A chapter appeared since the reader last opened the novel. */
-                has_update: boolean;
-                last_read?: null | components["schemas"]["Progress"];
-                novel: components["schemas"]["NovelSummary"];
-                /**
-                 * Format: int32
-                 * @description Chapters after the last-read one.
-                 */
-                unread_chapters: number;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /** Format: int64 */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
+        /**
+         * @description Page-turn animation.
+         * @enum {string}
+         */
+        PageTurn: "simulation" | "slide" | "scroll" | "none";
         PatchMe: {
+            /** @example https://img.example.com/avatars/xiaoming.png */
             avatar_url?: string | null;
+            /** @example 小明 */
             nickname?: string | null;
         };
         PhoneRequest: {
-            /** @description The code from the getPhoneNumber button. */
+            /**
+             * @description The code from the getPhoneNumber button.
+             * @example alice.phone
+             */
             code: string;
         };
         PhoneResponse: {
+            /** @example 86 */
             country_code: string;
+            /** @example 13800138000 */
             phone_number: string;
         };
         PreferencesBody: {
+            /**
+             * @example [
+             *       3,
+             *       7
+             *     ]
+             */
             category_ids: number[];
-            /** @description `male`, `female` or null. */
-            channel?: string | null;
+            channel: null | components["schemas"]["Channel"];
         };
         PreferencesRequest: {
-            /** @description Favourite categories (at most 50); unknown ids are a 422. */
+            /**
+             * @description Favourite categories (at most 50); unknown ids are a 422.
+             * @example [
+             *       3,
+             *       7
+             *     ]
+             */
             category_ids?: number[];
-            /** @description `male`, `female` or null. */
-            channel?: string | null;
+            channel?: null | components["schemas"]["Channel"];
         };
         /** @description Where the reader is in a novel. */
         Progress: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 345
+             */
             chapter_id: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             chapter_index: number;
+            /** @example 第一回 灵根育孕源流出 心性修持大道生 */
             chapter_title: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             novel_id: number;
             /**
              * Format: int32
              * @description Characters into the chapter.
+             * @example 1200
              */
             offset: number;
             /**
              * Format: double
              * @description 0..=100, of the whole novel.
+             * @example 0.4
              */
             percent: number;
-            updated_at: string;
+            updated_at: components["schemas"]["Timestamp"];
         };
         /** @description A progress write from a device. */
         ProgressRequest: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 345
+             */
             chapter_id: number;
             /**
-             * @description When the device recorded it (RFC 3339); the newer write wins.
-             * @example 2026-11-22T03:00:00Z
+             * Format: date-time
+             * @description When the device recorded it (RFC 3339); the newer write wins. Before
+             *     2020-01-01T00:00:00Z → 422 (a reset device clock); more than 5 minutes ahead of the
+             *     server → taken as the server's time (a clock running ahead must not win forever).
+             * @example 2026-11-22T03:00:00.000Z
              */
             client_time: string;
             /**
              * Format: int32
              * @description Characters into the chapter.
+             * @example 1200
              */
             offset: number;
             /**
              * Format: double
              * @description 0..=100, of the whole novel.
+             * @example 0.4
              */
             percent: number;
         };
+        /**
+         * @description A ranking: `hot` (heat), `collect` (collections), `latest` (recently updated) or
+         *     `finished` (finished novels by heat).
+         * @enum {string}
+         */
+        RankingKind: "hot" | "collect" | "latest" | "finished";
         ReaderSettingsBody: {
-            /** @description `white`, `parchment`, `green`, `blue`, `pink` or `night`. */
-            background: string;
-            /** Format: int32 */
+            background: components["schemas"]["Background"];
+            /**
+             * Format: int32
+             * @example 80
+             */
             brightness: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @example 18
+             */
             font_size: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @example 1.5
+             */
             line_spacing: number;
-            /** @description `simulation`, `slide`, `scroll` or `none`. */
-            page_turn: string;
+            page_turn: components["schemas"]["PageTurn"];
         };
         ReaderSettingsPatch: {
-            /** @description `white`, `parchment`, `green`, `blue`, `pink` or `night`. */
-            background?: string | null;
+            background?: null | components["schemas"]["Background"];
             /** Format: int32 */
             brightness?: number | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @example 20
+             */
             font_size?: number | null;
             /** Format: double */
             line_spacing?: number | null;
-            /** @description `simulation`, `slide`, `scroll` or `none`. */
-            page_turn?: string | null;
+            page_turn?: null | components["schemas"]["PageTurn"];
         };
         Readiness: {
-            /** @description `sqlite` or `mysql`. */
+            /**
+             * @description The database backend: `sqlite` or `mysql`.
+             * @example mysql
+             */
             database: string;
-            /** @example ready */
-            status: string;
+            status: components["schemas"]["ReadyStatus"];
         };
+        /**
+         * @description Always `ready` (not ready is a 503).
+         * @enum {string}
+         */
+        ReadyStatus: "ready";
         RefreshRequest: {
+            /** @example rt_Jd9kQ2mVx7LpR4tYw8ZbN1cF6hS3aE5uG0oI2qWkM7 */
             refresh_token: string;
         };
         RemoveRequest: {
-            /** @description 1..=100 novel ids. */
+            /**
+             * @description 1..=100 novel ids.
+             * @example [
+             *       12,
+             *       15
+             *     ]
+             */
             novel_ids: number[];
         };
         Removed: {
@@ -949,83 +1109,339 @@ export interface components {
         };
         /** @description A search result: the novel and why it matched. */
         SearchItem: components["schemas"]["NovelSummary"] & {
-            /** @description `exact`, `title`, `author` or `pinyin`. */
-            match: string;
+            match: components["schemas"]["SearchMatch"];
         };
+        /**
+         * @description Why a search result matched, best first: `exact` title or author, `title` (prefix or
+         *     contains), `author` (contains), `pinyin` (full or initials), `partial` (most of the
+         *     query's character pairs).
+         * @enum {string}
+         */
+        SearchMatch: "exact" | "title" | "author" | "pinyin" | "partial";
         SearchOverview: {
-            exact?: null | components["schemas"]["NovelSummary"];
+            exact: null | components["schemas"]["NovelSummary"];
             /** @description Up to 5 other matches. */
             matches: components["schemas"]["NovelSummary"][];
             /** @description Up to 4 hot novels from the best hit's category (or overall). */
             recommendations: components["schemas"]["NovelSummary"][];
         };
+        SearchPage: {
+            items: components["schemas"]["SearchItem"][];
+            /**
+             * Format: int64
+             * @description 1-based page number.
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             * @example 123
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description `ceil(total / per_page)`; 0 when there are no items.
+             * @example 7
+             */
+            total_pages: number;
+        };
         ShelfEntry: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 12
+             */
             novel_id: number;
             on_shelf: boolean;
         };
         ShelfItem: {
-            added_at: string;
+            added_at: components["schemas"]["Timestamp"];
             /** @description A chapter appeared since the reader last opened the novel. */
             has_update: boolean;
-            last_read?: null | components["schemas"]["Progress"];
+            last_read: null | components["schemas"]["Progress"];
             novel: components["schemas"]["NovelSummary"];
             /**
              * Format: int32
              * @description Chapters after the last-read one.
+             * @example 3
              */
             unread_chapters: number;
         };
+        ShelfPage: {
+            items: components["schemas"]["ShelfItem"][];
+            /**
+             * Format: int64
+             * @description 1-based page number.
+             * @example 1
+             */
+            page: number;
+            /**
+             * Format: int64
+             * @example 20
+             */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items on all pages.
+             * @example 123
+             */
+            total: number;
+            /**
+             * Format: int64
+             * @description `ceil(total / per_page)`; 0 when there are no items.
+             * @example 7
+             */
+            total_pages: number;
+        };
+        /**
+         * @description Chapter order: `asc` (reading order) or `desc` (newest first).
+         * @enum {string}
+         */
+        SortOrder: "asc" | "desc";
         SubCategory: {
             /** Format: int64 */
             id: number;
+            /** @example 神魔 */
             name: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 4
+             */
             novel_count: number;
         };
         Suggestion: {
             is_hot: boolean;
+            /** @example 斗破苍穹 */
             keyword: string;
         };
+        /**
+         * Format: date-time
+         * @description RFC 3339 in UTC, with milliseconds
+         * @example 2026-11-22T03:00:00.000Z
+         */
+        Timestamp: string;
+        /**
+         * @description Always `Bearer`.
+         * @enum {string}
+         */
+        TokenType: "Bearer";
         /** @description A token pair. */
         TokensBody: {
-            /** @description JWT for `Authorization: Bearer`. */
+            /**
+             * @description JWT for `Authorization: Bearer`.
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl
+             */
             access_token: string;
             /**
              * Format: int64
              * @description Seconds until the access token expires.
+             * @example 1800
              */
             expires_in: number;
             /**
              * Format: int64
              * @description Seconds until this login must be renewed with WeChat.
+             * @example 2592000
              */
             refresh_expires_in: number;
-            /** @description Opaque; single use: every refresh returns a new one. */
+            /**
+             * @description Opaque; single use: every refresh returns a new one.
+             * @example rt_Jd9kQ2mVx7LpR4tYw8ZbN1cF6hS3aE5uG0oI2qWkM7
+             */
             refresh_token: string;
-            /** @example Bearer */
-            token_type: string;
+            token_type: components["schemas"]["TokenType"];
         };
         /** @description A reader. Never contains `openid`, `unionid` or `session_key`. */
         User: {
+            /** @example https://img.example.com/avatars/xiaoming.png */
             avatar_url: string;
-            /** @description `male`, `female` or null. */
-            channel?: string | null;
-            /** @example 2026-11-22T03:00:00.000Z */
-            created_at: string;
+            channel: null | components["schemas"]["Channel"];
+            created_at: components["schemas"]["Timestamp"];
             has_phone: boolean;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             id: number;
+            /** @example 小明 */
             nickname: string;
         };
+        /**
+         * @description WeChat web-login scope: `snsapi_base` (silent, openid only) or `snsapi_userinfo`
+         *     (asks the reader, gives nickname and avatar).
+         * @enum {string}
+         */
+        WebScope: "snsapi_base" | "snsapi_userinfo";
         WechatProfileRequest: {
             encrypted_data: string;
             iv: string;
             raw_data?: string | null;
             signature?: string | null;
         };
+        /**
+         * @description Length filter: under 500,000 characters, 500,000 to 1,000,000, over 1,000,000.
+         * @enum {string}
+         */
+        WordsBucket: "lt_500k" | "500k_1m" | "gt_1m";
     };
-    responses: never;
+    responses: {
+        /** @description Unparsable request (`bad_request`): malformed JSON, a body without `Content-Type: application/json`, a path or query parameter of the wrong type, or a missing required query parameter */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description WeChat flagged the account as high-risk (`wechat_user_blocked`) */
+        Blocked: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The `state` is forged, expired or already used (`state_invalid`), or WeChat refused the code (`wechat_code_invalid`); start the web login again */
+        CallbackRejected: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A concurrent change won (`conflict`); retrying succeeds */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Well-formed but invalid input (`validation_failed`): `details` maps each field to its messages. Unknown enum values, out-of-range numbers and pages, strings of the wrong length. A body that does not fit the schema (missing field, wrong type) is reported under `body` */
+        Invalid: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description WeChat refused the code: invalid, already used or expired (`wechat_code_invalid`); call `wx.login()` for a new one */
+        LoginRejected: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description No such resource, or not the caller's (`not_found`) */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is over `BODY_LIMIT_BYTES` (256 KiB by default) (`payload_too_large`) */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Not authenticated (`missing_token`, `invalid_token`, `token_expired`), or WeChat refused the phone code (`wechat_code_invalid`) */
+        PhoneRejected: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Too many requests from this client address, or WeChat's own limit (`rate_limited`); wait `Retry-After` seconds */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The refresh token is unknown, expired or logged out (`refresh_token_invalid`), or was already spent (`refresh_token_reused`: the whole login is revoked); log in again */
+        RefreshRejected: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A token was sent and is invalid (`invalid_token`) or expired (`token_expired`); without an `Authorization` header the request is answered anonymously */
+        TokenRejected: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Not authenticated: no token (`missing_token`), a forged, revoked or logged-out token (`invalid_token`: log in again) or an expired one (`token_expired`: refresh and retry) */
+        Unauthorized: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The database (or another dependency) is down (`unavailable`); retry after `Retry-After` seconds */
+        Unavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description WeChat failed, timed out or answered garbage (`wechat_unavailable`); retry later */
+        WechatUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1055,60 +1471,15 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description Malformed JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `wechat_code_invalid`: invalid, used or expired code */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `wechat_user_blocked` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many attempts from this address */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description WeChat failed */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["LoginRejected"];
+            403: components["responses"]["Blocked"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["WechatUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     logout: {
@@ -1118,8 +1489,8 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional */
-        requestBody: {
+        /** @description Optional: without a body only this login ends */
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["LogoutRequest"];
             };
@@ -1132,15 +1503,11 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     refresh: {
@@ -1165,33 +1532,12 @@ export interface operations {
                     "application/json": components["schemas"]["TokensBody"];
                 };
             };
-            /** @description `refresh_token_invalid` or `refresh_token_reused` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many attempts from this address */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["RefreshRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
         };
     };
     web_authorize: {
@@ -1199,8 +1545,8 @@ export interface operations {
             query: {
                 /** @description Where WeChat sends the browser back; must be on `WECHAT_WEB_REDIRECT_URIS`. */
                 redirect_uri: string;
-                /** @description `snsapi_base` (default) or `snsapi_userinfo`. */
-                scope?: string;
+                /** @description Default `snsapi_base`. */
+                scope?: components["schemas"]["WebScope"];
             };
             header?: never;
             path?: never;
@@ -1211,19 +1557,14 @@ export interface operations {
             /** @description Redirect to open.weixin.qq.com */
             302: {
                 headers: {
+                    /** @description WeChat's consent page */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description `redirect_uri` not allowed or unknown `scope` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
         };
     };
     web_callback: {
@@ -1247,33 +1588,14 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description `state_invalid` or `wechat_code_invalid` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Missing fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description WeChat failed */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["CallbackRejected"];
+            403: components["responses"]["Blocked"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["WechatUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     shelf: {
@@ -1295,25 +1617,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ShelfItem"];
+                    "application/json": components["schemas"]["ShelfPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     last_read: {
@@ -1340,14 +1650,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     remove_many: {
@@ -1371,22 +1675,11 @@ export interface operations {
                     "application/json": components["schemas"]["Removed"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     add_to_shelf: {
@@ -1418,23 +1711,10 @@ export interface operations {
                     "application/json": components["schemas"]["ShelfEntry"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unknown novel */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     remove_from_shelf: {
@@ -1455,30 +1735,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not on the shelf */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     categories: {
         parameters: {
             query?: {
-                /** @description `male` or `female`; without it, the logged-in reader's channel, else both. */
-                channel?: string;
+                /** @description Without it: the logged-in reader's preferred channel, else both. */
+                channel?: components["schemas"]["Channel"];
             };
             header?: never;
             path?: never;
@@ -1494,15 +1761,10 @@ export interface operations {
                     "application/json": components["schemas"]["Category"][];
                 };
             };
-            /** @description Unknown channel */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["TokenRejected"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     history: {
@@ -1524,25 +1786,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_HistoryItem"];
+                    "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     clear_history: {
@@ -1561,14 +1811,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     forget: {
@@ -1589,23 +1833,10 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not in the history */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_me: {
@@ -1625,15 +1856,8 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     delete_me: {
@@ -1652,15 +1876,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     patch_me: {
@@ -1684,24 +1901,11 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     phone: {
@@ -1725,33 +1929,13 @@ export interface operations {
                     "application/json": components["schemas"]["PhoneResponse"];
                 };
             };
-            /** @description Not authenticated, or `wechat_code_invalid` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description WeChat failed */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["PhoneRejected"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            429: components["responses"]["RateLimited"];
+            502: components["responses"]["WechatUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_preferences: {
@@ -1771,14 +1955,8 @@ export interface operations {
                     "application/json": components["schemas"]["PreferencesBody"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     put_preferences: {
@@ -1802,22 +1980,11 @@ export interface operations {
                     "application/json": components["schemas"]["PreferencesBody"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_reader_settings: {
@@ -1837,14 +2004,8 @@ export interface operations {
                     "application/json": components["schemas"]["ReaderSettingsBody"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     patch_reader_settings: {
@@ -1868,22 +2029,11 @@ export interface operations {
                     "application/json": components["schemas"]["ReaderSettingsBody"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     wechat_profile: {
@@ -1907,24 +2057,11 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Does not decrypt, wrong app, bad signature */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     novels: {
@@ -1932,14 +2069,11 @@ export interface operations {
             query?: {
                 /** @description A top-level category or a subcategory. */
                 category_id?: number;
-                /** @description `male` or `female`. */
-                channel?: string;
-                /** @description `serial` or `finished`. */
-                status?: string;
-                /** @description `lt_500k`, `500k_1m` or `gt_1m`. */
-                words?: string;
-                /** @description `hot` (default), `collect`, `latest` or `words`. */
-                sort?: string;
+                channel?: components["schemas"]["Channel"];
+                status?: components["schemas"]["NovelStatus"];
+                words?: components["schemas"]["WordsBucket"];
+                /** @description Default `hot`. */
+                sort?: components["schemas"]["NovelSort"];
                 page?: number;
                 per_page?: number;
             };
@@ -1954,18 +2088,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_NovelSummary"];
+                    "application/json": components["schemas"]["NovelPage"];
                 };
             };
-            /** @description Unknown enum value or page out of range */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     novel: {
@@ -1987,23 +2115,10 @@ export interface operations {
                     "application/json": components["schemas"]["NovelDetail"];
                 };
             };
-            /** @description A token was sent but is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["TokenRejected"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     chapters: {
@@ -2011,8 +2126,8 @@ export interface operations {
             query?: {
                 page?: number;
                 per_page?: number;
-                /** @description `asc` (default) or `desc`. */
-                order?: string;
+                /** @description Default `asc`. */
+                order?: components["schemas"]["SortOrder"];
             };
             header?: never;
             path: {
@@ -2027,31 +2142,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Chapter"];
+                    "application/json": components["schemas"]["ChapterPage"];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     chapter: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer */
+                "If-None-Match"?: string | null;
+            };
             path: {
                 id: number;
                 chapter_id: number;
@@ -2062,6 +2168,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description `public, max-age=300` anonymously, `private, no-cache` with a token */
                     "Cache-Control"?: string;
                     ETag?: string;
                     [name: string]: unknown;
@@ -2070,37 +2177,25 @@ export interface operations {
                     "application/json": components["schemas"]["ChapterContent"];
                 };
             };
-            /** @description Not modified */
+            /** @description Not modified (`If-None-Match` matched) */
             304: {
                 headers: {
+                    "Cache-Control"?: string;
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description A token was sent but is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description No such chapter in this novel */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["TokenRejected"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     recommendations: {
         parameters: {
             query?: {
-                /** @description 1..=50, default 4 */
+                /** @description Default 4 */
                 limit?: number;
             };
             header?: never;
@@ -2119,22 +2214,10 @@ export interface operations {
                     "application/json": components["schemas"]["NovelSummary"][];
                 };
             };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     batch_progress: {
@@ -2159,23 +2242,11 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"][];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not 1..=100 items */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     get_progress: {
@@ -2197,23 +2268,10 @@ export interface operations {
                     "application/json": components["schemas"]["Progress"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description No progress for this novel */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
         };
     };
     put_progress: {
@@ -2240,46 +2298,25 @@ export interface operations {
                     "application/json": components["schemas"]["Progress"];
                 };
             };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Unknown novel */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid fields, or a chapter of another novel */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     rankings: {
         parameters: {
             query?: {
-                /** @description How many (1..=50). */
+                /** @description How many; default 10. */
                 limit?: number;
-                /** @description `male` or `female` (rankings only). */
-                channel?: string;
+                /** @description Rankings only. */
+                channel?: components["schemas"]["Channel"];
             };
             header?: never;
             path: {
-                /** @description hot | collect | latest | finished */
-                kind: string;
+                kind: components["schemas"]["RankingKind"];
             };
             cookie?: never;
         };
@@ -2293,15 +2330,9 @@ export interface operations {
                     "application/json": components["schemas"]["NovelSummary"][];
                 };
             };
-            /** @description Unknown kind or channel */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     search: {
@@ -2310,6 +2341,7 @@ export interface operations {
                 /**
                  * @description Title, author, or pinyin (`doupo`, `dpcq`); 1..=64 characters. `%`, `_` and `\` are
                  *     literal.
+                 * @example 西游
                  */
                 q?: string;
                 page?: number;
@@ -2326,24 +2358,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_SearchItem"];
+                    "application/json": components["schemas"]["SearchPage"];
                 };
             };
-            /** @description Empty or too long `q`, page out of range */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["TokenRejected"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     hot: {
         parameters: {
             query?: {
-                /** @description 1..=50, default 10. */
+                /** @description Default 10. */
                 limit?: number;
             };
             header?: never;
@@ -2360,19 +2387,18 @@ export interface operations {
                     "application/json": components["schemas"]["HotKeyword"][];
                 };
             };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     overview: {
         parameters: {
             query?: {
+                /**
+                 * @description 1..=64 characters after normalisation.
+                 * @example 西游
+                 */
                 q?: string;
             };
             header?: never;
@@ -2389,21 +2415,20 @@ export interface operations {
                     "application/json": components["schemas"]["SearchOverview"];
                 };
             };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
+            503: components["responses"]["Unavailable"];
         };
     };
     suggestions: {
         parameters: {
             query?: {
+                /**
+                 * @description 1..=64 characters after normalisation.
+                 * @example 西游
+                 */
                 q?: string;
-                /** @description 1..=20, default 10. */
+                /** @description Default 10. */
                 limit?: number;
             };
             header?: never;
@@ -2420,14 +2445,8 @@ export interface operations {
                     "application/json": components["schemas"]["Suggestion"][];
                 };
             };
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Invalid"];
         };
     };
     healthz: {
@@ -2468,15 +2487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description The database does not answer */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -171,13 +171,23 @@ async fn malformed_input_gets_the_error_shape(app: TestApp) {
         .await
         .unwrap();
     error(resp, 413, "payload_too_large").await;
-    // Unparsable and out-of-range query parameters.
+    // A missing parameter is unparsable (400); an unknown enum value is invalid (422).
     error(
-        app.get("/auth/wechat-web/authorize?scope=x").await,
+        app.get("/auth/wechat-web/authorize").await,
         400,
         "bad_request",
     )
     .await;
+    let err = error(
+        app.get("/auth/wechat-web/authorize?scope=x").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        err["details"]["scope"][0],
+        "must be one of: snsapi_base, snsapi_userinfo"
+    );
     let err = error(
         app.get("/auth/wechat-web/authorize?redirect_uri=").await,
         422,

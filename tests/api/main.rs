@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod catalog;
+mod contract;
 mod foundation;
 mod hardening;
 mod library;

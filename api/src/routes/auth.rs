@@ -5,15 +5,20 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use service::account::{WebScope, sign_state, web_authorize_url};
+use service::account::{sign_state, web_authorize_url};
 use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa::openapi::Required;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 use validator::Validate;
 
 use crate::auth::{CurrentUser, rate_limit_auth, user_agent};
-use crate::dto::{LoginRequest, LoginResponse, LogoutRequest, RefreshRequest, TokensBody};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::dto::{
+    LoginRequest, LoginResponse, LogoutRequest, RefreshRequest, TokensBody, WebScope,
+};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, ValidatedJson, ValidatedQuery};
+use crate::openapi::errors;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
@@ -24,23 +29,29 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .route_layer(middleware::from_fn_with_state(state, rate_limit_auth));
     OpenApiRouter::new()
         .merge(limited)
-        .routes(routes!(logout))
+        .routes(optional_body(routes!(logout)))
         .routes(routes!(web_authorize))
+}
+
+/// utoipa marks a body required unless its type is an `Option`, which would also document a
+/// JSON `null` (a 422 here): logout's body may be absent but is never `null`.
+fn optional_body(mut route: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    for item in route.1.paths.values_mut() {
+        if let Some(body) = item.post.as_mut().and_then(|op| op.request_body.as_mut()) {
+            body.required = Some(Required::False);
+        }
+    }
+    route
 }
 
 /// Log in with the code from `wx.login()`.
 ///
 /// Creates the reader on first login. Sending the same code twice within its life (a double
 /// tap) gives both requests a session.
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, security(),
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "`wechat_code_invalid`: invalid, used or expired code", body = ErrorBody),
-        (status = 403, description = "`wechat_user_blocked`", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
-        (status = 502, description = "WeChat failed", body = ErrorBody),
+        errors::BadRequest, errors::LoginRejected, errors::Blocked, errors::Conflict, errors::PayloadTooLarge, errors::Invalid, errors::RateLimited, errors::WechatUnavailable, errors::Unavailable,
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -63,12 +74,10 @@ async fn login(
 ///
 /// Presenting a spent token again revokes the whole login (`refresh_token_reused`), except
 /// within a short grace window in which parallel refreshes get the same new pair.
-#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest, security(),
     responses(
         (status = 200, description = "New tokens", body = TokensBody),
-        (status = 401, description = "`refresh_token_invalid` or `refresh_token_reused`", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
+        errors::BadRequest, errors::RefreshRejected, errors::PayloadTooLarge, errors::Invalid, errors::RateLimited, errors::Unavailable,
     ))]
 async fn refresh(
     State(state): State<AppState>,
@@ -79,11 +88,13 @@ async fn refresh(
 }
 
 /// End this login (or every login with `all_devices`); its tokens stop working at once.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    request_body(content = LogoutRequest,
+        description = "Optional: without a body only this login ends"),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn logout(
     State(state): State<AppState>,
@@ -120,30 +131,23 @@ pub struct AuthorizeQuery {
     /// Where WeChat sends the browser back; must be on `WECHAT_WEB_REDIRECT_URIS`.
     #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
     pub redirect_uri: String,
-    /// `snsapi_base` (default) or `snsapi_userinfo`.
-    pub scope: Option<String>,
+    /// Default `snsapi_base`.
+    pub scope: Option<WebScope>,
 }
 
 /// Start the WeChat web login: a 302 to WeChat's consent page with a signed `state`.
 #[utoipa::path(get, path = "/auth/wechat-web/authorize", tag = "auth", params(AuthorizeQuery),
+    security(),
     responses(
-        (status = 302, description = "Redirect to open.weixin.qq.com"),
-        (status = 422, description = "`redirect_uri` not allowed or unknown `scope`", body = ErrorBody),
+        (status = 302, description = "Redirect to open.weixin.qq.com",
+            headers(("Location" = String, description = "WeChat's consent page"))),
+        errors::BadRequest, errors::Invalid,
     ))]
 async fn web_authorize(
     State(state): State<AppState>,
     ValidatedQuery(q): ValidatedQuery<AuthorizeQuery>,
 ) -> ApiResult<Response> {
-    let scope = match q.scope.as_deref() {
-        None | Some("snsapi_base") => WebScope::Base,
-        Some("snsapi_userinfo") => WebScope::UserInfo,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "scope",
-                "must be snsapi_base or snsapi_userinfo",
-            ));
-        }
-    };
+    let scope = q.scope.unwrap_or(WebScope::SnsapiBase).into();
     if !state
         .config
         .wechat
@@ -180,11 +184,10 @@ pub struct CallbackQuery {
 /// Finish the WeChat web login: same body as `/auth/login`. A WeChat account that already
 /// logged in through the mini-program is the same reader (linked by unionid).
 #[utoipa::path(get, path = "/auth/wechat-web/callback", tag = "auth", params(CallbackQuery),
+    security(),
     responses(
         (status = 200, description = "Logged in", body = LoginResponse),
-        (status = 401, description = "`state_invalid` or `wechat_code_invalid`", body = ErrorBody),
-        (status = 422, description = "Missing fields", body = ErrorBody),
-        (status = 502, description = "WeChat failed", body = ErrorBody),
+        errors::BadRequest, errors::CallbackRejected, errors::Blocked, errors::Conflict, errors::Invalid, errors::RateLimited, errors::WechatUnavailable, errors::Unavailable,
     ))]
 async fn web_callback(
     State(state): State<AppState>,

@@ -4,19 +4,21 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use service::catalog::{
-    Channel, NovelFilter, NovelSort, NovelStatus, RankingKind, SortOrder, WordsBucket,
-};
+use service::catalog::NovelFilter;
 use service::page::PageRequest;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use crate::auth::MaybeUser;
-use crate::dto::{Category, Chapter, ChapterContent, NovelDetail, NovelSummary, Progress};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::dto::{
+    Category, Channel, Chapter, ChapterContent, NovelDetail, NovelSort, NovelStatus, NovelSummary,
+    Progress, RankingKind, SortOrder, WordsBucket,
+};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, ValidatedQuery};
-use crate::pagination::{ChapterPageParams, Page, PageParams};
+use crate::openapi::errors;
+use crate::pagination::{ChapterPage, ChapterPageParams, NovelPage, Page, PageParams};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,52 +32,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rankings))
 }
 
-/// Parses a whitelisted enum value; anything else is a 422 naming the field.
-pub fn parse_enum<T>(
-    field: &str,
-    value: Option<&str>,
-    allowed: &[(&str, T)],
-) -> ApiResult<Option<T>>
-where
-    T: Copy,
-{
-    let Some(v) = value else { return Ok(None) };
-    allowed
-        .iter()
-        .find(|(name, _)| *name == v)
-        .map(|(_, t)| Some(*t))
-        .ok_or_else(|| {
-            let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
-            ApiError::invalid(field, format!("must be one of: {}", names.join(", ")))
-        })
-}
-
-pub const CHANNELS: &[(&str, Channel)] = &[("male", Channel::Male), ("female", Channel::Female)];
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CategoriesQuery {
-    /// `male` or `female`; without it, the logged-in reader's channel, else both.
-    pub channel: Option<String>,
+    /// Without it: the logged-in reader's preferred channel, else both.
+    pub channel: Option<Channel>,
 }
 
 /// Two levels of categories with novel counts.
-#[utoipa::path(get, path = "/categories", tag = "catalog", params(CategoriesQuery),
+#[utoipa::path(get, path = "/categories", tag = "catalog", params(CategoriesQuery), security((), ("bearer" = [])),
     responses(
         (status = 200, body = [Category]),
-        (status = 422, description = "Unknown channel", body = ErrorBody),
+        errors::BadRequest, errors::TokenRejected, errors::Invalid, errors::Unavailable,
     ))]
 async fn categories(
     State(state): State<AppState>,
     user: MaybeUser,
     ValidatedQuery(q): ValidatedQuery<CategoriesQuery>,
 ) -> ApiResult<Json<Vec<Category>>> {
-    let mut channel = parse_enum("channel", q.channel.as_deref(), CHANNELS)?;
+    let mut channel = q.channel.map(Into::into);
     if channel.is_none()
         && let Some(ctx) = user.0
     {
         let prefs = service::reader::preferences(&state.db, ctx.user_id).await?;
-        channel = prefs.channel.as_deref().and_then(Channel::parse);
+        channel = prefs
+            .channel
+            .as_deref()
+            .and_then(service::catalog::Channel::parse);
     }
     let nodes = state.catalog.categories(&state.db, channel).await?;
     Ok(Json(nodes.iter().map(Category::from).collect()))
@@ -86,17 +69,14 @@ async fn categories(
 pub struct NovelsQuery {
     /// A top-level category or a subcategory.
     pub category_id: Option<i64>,
-    /// `male` or `female`.
-    pub channel: Option<String>,
-    /// `serial` or `finished`.
-    pub status: Option<String>,
-    /// `lt_500k`, `500k_1m` or `gt_1m`.
-    pub words: Option<String>,
-    /// `hot` (default), `collect`, `latest` or `words`.
-    pub sort: Option<String>,
+    pub channel: Option<Channel>,
+    pub status: Option<NovelStatus>,
+    pub words: Option<WordsBucket>,
+    /// Default `hot`.
+    pub sort: Option<NovelSort>,
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
@@ -105,10 +85,10 @@ pub struct NovelsQuery {
 }
 
 /// Novels, filtered and sorted, a page at a time.
-#[utoipa::path(get, path = "/novels", tag = "catalog", params(NovelsQuery),
+#[utoipa::path(get, path = "/novels", tag = "catalog", params(NovelsQuery), security(),
     responses(
-        (status = 200, body = Page<NovelSummary>),
-        (status = 422, description = "Unknown enum value or page out of range", body = ErrorBody),
+        (status = 200, body = NovelPage),
+        errors::BadRequest, errors::Invalid, errors::Unavailable,
     ))]
 async fn novels(
     State(state): State<AppState>,
@@ -116,35 +96,10 @@ async fn novels(
 ) -> ApiResult<Json<Page<NovelSummary>>> {
     let filter = NovelFilter {
         category_id: q.category_id,
-        channel: parse_enum("channel", q.channel.as_deref(), CHANNELS)?,
-        status: parse_enum(
-            "status",
-            q.status.as_deref(),
-            &[
-                ("serial", NovelStatus::Serial),
-                ("finished", NovelStatus::Finished),
-            ],
-        )?,
-        words: parse_enum(
-            "words",
-            q.words.as_deref(),
-            &[
-                ("lt_500k", WordsBucket::Under500k),
-                ("500k_1m", WordsBucket::From500kTo1m),
-                ("gt_1m", WordsBucket::Over1m),
-            ],
-        )?,
-        sort: parse_enum(
-            "sort",
-            q.sort.as_deref(),
-            &[
-                ("hot", NovelSort::Hot),
-                ("collect", NovelSort::Collect),
-                ("latest", NovelSort::Latest),
-                ("words", NovelSort::Words),
-            ],
-        )?
-        .unwrap_or_default(),
+        channel: q.channel.map(Into::into),
+        status: q.status.map(Into::into),
+        words: q.words.map(Into::into),
+        sort: q.sort.map(Into::into).unwrap_or_default(),
     };
     let page: PageRequest = PageParams {
         page: q.page,
@@ -157,12 +112,10 @@ async fn novels(
 
 /// A novel; with a token also `on_shelf` and `progress`, and the view goes to the reader's
 /// history.
-#[utoipa::path(get, path = "/novels/{id}", tag = "catalog", params(("id" = i64, Path)),
-    security((), ("bearer" = [])),
+#[utoipa::path(get, path = "/novels/{id}", tag = "catalog", params(("id" = i64, Path)), security((), ("bearer" = [])),
     responses(
         (status = 200, body = NovelDetail),
-        (status = 401, description = "A token was sent but is invalid", body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        errors::BadRequest, errors::TokenRejected, errors::NotFound, errors::Unavailable,
     ))]
 async fn novel(
     State(state): State<AppState>,
@@ -197,35 +150,29 @@ async fn novel(
 pub struct ChaptersQuery {
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 1000, message = "must be between 1 and 1000"))]
     #[param(minimum = 1, maximum = 1000, default = 20)]
     pub per_page: i64,
-    /// `asc` (default) or `desc`.
-    pub order: Option<String>,
+    /// Default `asc`.
+    pub order: Option<SortOrder>,
 }
 
 /// The table of contents, a page at a time.
 #[utoipa::path(get, path = "/novels/{id}/chapters", tag = "catalog",
-    params(("id" = i64, Path), ChaptersQuery),
+    params(("id" = i64, Path), ChaptersQuery), security(),
     responses(
-        (status = 200, body = Page<Chapter>),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, body = ChapterPage),
+        errors::BadRequest, errors::NotFound, errors::Invalid, errors::Unavailable,
     ))]
 async fn chapters(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     ValidatedQuery(q): ValidatedQuery<ChaptersQuery>,
 ) -> ApiResult<Json<Page<Chapter>>> {
-    let order = parse_enum(
-        "order",
-        q.order.as_deref(),
-        &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)],
-    )?
-    .unwrap_or_default();
+    let order = q.order.map(Into::into).unwrap_or_default();
     let page: PageRequest = ChapterPageParams {
         page: q.page,
         per_page: q.per_page,
@@ -238,13 +185,19 @@ async fn chapters(
 /// A chapter's text with the previous and next chapter ids. Cacheable: `ETag` and
 /// `Cache-Control`; `If-None-Match` gives 304.
 #[utoipa::path(get, path = "/novels/{id}/chapters/{chapter_id}", tag = "catalog",
-    params(("id" = i64, Path), ("chapter_id" = i64, Path)),
+    params(
+        ("id" = i64, Path),
+        ("chapter_id" = i64, Path),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer"),
+    ),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = ChapterContent, headers(("ETag" = String), ("Cache-Control" = String))),
-        (status = 304, description = "Not modified"),
-        (status = 401, description = "A token was sent but is invalid", body = ErrorBody),
-        (status = 404, description = "No such chapter in this novel", body = ErrorBody),
+        (status = 200, body = ChapterContent, headers(
+            ("ETag" = String),
+            ("Cache-Control" = String, description = "`public, max-age=300` anonymously, `private, no-cache` with a token"),
+        )),
+        (status = 304, description = "Not modified (`If-None-Match` matched)", headers(("ETag" = String), ("Cache-Control" = String))),
+        errors::BadRequest, errors::TokenRejected, errors::NotFound, errors::Unavailable,
     ))]
 async fn chapter(
     State(state): State<AppState>,
@@ -320,21 +273,22 @@ async fn chapter(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LimitQuery {
-    /// How many (1..=50).
+    /// How many; default 10.
     #[validate(range(min = 1, max = 50, message = "must be between 1 and 50"))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
-    /// `male` or `female` (rankings only).
-    pub channel: Option<String>,
+    /// Rankings only.
+    pub channel: Option<Channel>,
 }
 
 /// Novels like this one: same top-level category, hottest first, never itself; filled up
 /// from the global hot list.
 #[utoipa::path(get, path = "/novels/{id}/recommendations", tag = "catalog",
-    params(("id" = i64, Path), ("limit" = Option<i64>, Query, description = "1..=50, default 4")),
+    params(("id" = i64, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 50, description = "Default 4")),
+    security(),
     responses(
         (status = 200, body = [NovelSummary]),
-        (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        errors::BadRequest, errors::NotFound, errors::Invalid, errors::Unavailable,
     ))]
 async fn recommendations(
     State(state): State<AppState>,
@@ -348,32 +302,35 @@ async fn recommendations(
 
 /// Rankings: `hot`, `collect`, `latest` or `finished`.
 #[utoipa::path(get, path = "/rankings/{kind}", tag = "catalog",
-    params(("kind" = String, Path, description = "hot | collect | latest | finished"), LimitQuery),
+    params(("kind" = RankingKind, Path), LimitQuery), security(),
     responses(
         (status = 200, body = [NovelSummary]),
-        (status = 422, description = "Unknown kind or channel", body = ErrorBody),
+        errors::BadRequest, errors::Invalid, errors::Unavailable,
     ))]
 async fn rankings(
     State(state): State<AppState>,
     Path(kind): Path<String>,
     ValidatedQuery(q): ValidatedQuery<LimitQuery>,
 ) -> ApiResult<Json<Vec<NovelSummary>>> {
-    let kind = parse_enum(
-        "kind",
-        Some(kind.as_str()),
-        &[
-            ("hot", RankingKind::Hot),
-            ("collect", RankingKind::Collect),
-            ("latest", RankingKind::Latest),
-            ("finished", RankingKind::Finished),
-        ],
-    )?
-    .ok_or_else(|| ApiError::invalid("kind", "is required"))?;
-    let channel = parse_enum("channel", q.channel.as_deref(), CHANNELS)?;
+    // A path enum can't name its field in axum's rejection, so it is parsed here.
+    let kind = RankingKind::parse(&kind).ok_or_else(|| {
+        ApiError::invalid(
+            "kind",
+            format!("must be one of: {}", enum_names(RankingKind::ALL)),
+        )
+    })?;
+    let channel = q.channel.map(Into::into);
     let limit = q.limit.unwrap_or(10) as u64;
     let list = state
         .catalog
-        .ranking(&state.db, kind, channel, limit)
+        .ranking(&state.db, kind.into(), channel, limit)
         .await?;
     Ok(Json(list.iter().map(NovelSummary::from).collect()))
+}
+
+fn enum_names<T: std::fmt::Display>(all: &[T]) -> String {
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -4,25 +4,39 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::get;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::openapi::errors;
 use crate::state::AppState;
+
+crate::dto::api_enum! {
+    /// Always `ok`.
+    pub enum HealthStatus {
+        Ok = "ok",
+    }
+}
+
+crate::dto::api_enum! {
+    /// Always `ready` (not ready is a 503).
+    pub enum ReadyStatus {
+        Ready = "ready",
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    #[schema(example = "ok")]
-    pub status: &'static str,
+    pub status: HealthStatus,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    #[schema(example = "ready")]
-    pub status: &'static str,
-    /// `sqlite` or `mysql`.
+    pub status: ReadyStatus,
+    /// The database backend: `sqlite` or `mysql`.
+    #[schema(example = "mysql")]
     pub database: &'static str,
 }
 
@@ -40,17 +54,19 @@ pub fn v1_aliases() -> OpenApiRouter<AppState> {
 }
 
 /// 200 while the process runs.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(),
     responses((status = 200, description = "The process is up", body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// 200 when the database answers, 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(),
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
-        (status = 503, description = "The database does not answer", body = ErrorBody),
+        errors::Unavailable,
     ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     let ok = tokio::time::timeout(Duration::from_secs(2), service::db::ping(&state.db))
@@ -60,7 +76,7 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
         return Err(ApiError::Unavailable("database ping failed".into()));
     }
     Ok(Json(Readiness {
-        status: "ready",
+        status: ReadyStatus::Ready,
         database: service::db::backend_name(&state.db),
     }))
 }

@@ -12,9 +12,10 @@ use crate::dto::{
     BatchItem, BatchItemError, BatchRequest, BatchResult, HistoryItem, LastRead, NovelSummary,
     Progress, ProgressRequest, RemoveRequest, Removed, ShelfEntry, ShelfItem,
 };
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, ValidatedJson, ValidatedQuery};
-use crate::pagination::{Page, PageParams};
+use crate::openapi::errors;
+use crate::pagination::{HistoryPage, Page, PageParams, ShelfPage};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,9 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The bookshelf, most recently read or added first.
 #[utoipa::path(get, path = "/bookshelf", tag = "library", params(PageParams), security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<ShelfItem>),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, body = ShelfPage),
+        errors::BadRequest, errors::Unauthorized, errors::Invalid, errors::Unavailable,
     ))]
 async fn shelf(
     State(state): State<AppState>,
@@ -51,8 +51,7 @@ async fn shelf(
     responses(
         (status = 201, description = "Added", body = ShelfEntry),
         (status = 200, description = "Already on the shelf", body = ShelfEntry),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Unknown novel", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::NotFound, errors::Unavailable,
     ))]
 async fn add_to_shelf(
     State(state): State<AppState>,
@@ -80,8 +79,7 @@ async fn add_to_shelf(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Not on the shelf", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::NotFound, errors::Unavailable,
     ))]
 async fn remove_from_shelf(
     State(state): State<AppState>,
@@ -97,8 +95,7 @@ async fn remove_from_shelf(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Removed),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn remove_many(
     State(state): State<AppState>,
@@ -115,7 +112,7 @@ async fn remove_many(
     responses(
         (status = 200, body = LastRead),
         (status = 204, description = "Nothing read yet"),
-        (status = 401, body = ErrorBody),
+        errors::Unauthorized, errors::Unavailable,
     ))]
 async fn last_read(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
     match service::library::last_read(&state.db, user.id()).await? {
@@ -134,9 +131,7 @@ async fn last_read(State(state): State<AppState>, user: CurrentUser) -> ApiResul
     request_body = ProgressRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "The stored progress", body = Progress),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Unknown novel", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or a chapter of another novel", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::NotFound, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn put_progress(
     State(state): State<AppState>,
@@ -154,8 +149,7 @@ async fn put_progress(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Progress),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "No progress for this novel", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::NotFound, errors::Unavailable,
     ))]
 async fn get_progress(
     State(state): State<AppState>,
@@ -178,8 +172,7 @@ async fn get_progress(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One result per item, in order", body = [BatchResult]),
-        (status = 401, body = ErrorBody),
-        (status = 422, description = "Not 1..=100 items", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn batch_progress(
     State(state): State<AppState>,
@@ -220,9 +213,8 @@ async fn batch_progress(
 /// Browse history: one row per novel, newest first.
 #[utoipa::path(get, path = "/history", tag = "library", params(PageParams), security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<HistoryItem>),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 200, body = HistoryPage),
+        errors::BadRequest, errors::Unauthorized, errors::Invalid, errors::Unavailable,
     ))]
 async fn history(
     State(state): State<AppState>,
@@ -236,7 +228,7 @@ async fn history(
 
 /// Clear the whole history.
 #[utoipa::path(delete, path = "/history", tag = "library", security(("bearer" = [])),
-    responses((status = 204, description = "Cleared"), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Cleared"), errors::Unauthorized, errors::Unavailable))]
 async fn clear_history(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
     service::library::clear_history(&state.db, user.id()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -247,8 +239,7 @@ async fn clear_history(State(state): State<AppState>, user: CurrentUser) -> ApiR
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Not in the history", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::NotFound, errors::Unavailable,
     ))]
 async fn forget(
     State(state): State<AppState>,

@@ -9,9 +9,9 @@ use crate::dto::{
     Me, PatchMe, PhoneRequest, PhoneResponse, PreferencesBody, PreferencesRequest,
     ReaderSettingsBody, ReaderSettingsPatch, User, WechatProfileRequest,
 };
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::ApiResult;
 use crate::extract::{Json, ValidatedJson};
-use crate::routes::catalog::{CHANNELS, parse_enum};
+use crate::openapi::errors;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// 阅读偏好: the preferred channel and favourite categories.
 #[utoipa::path(get, path = "/me/preferences", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = PreferencesBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PreferencesBody), errors::Unauthorized, errors::Unavailable))]
 async fn get_preferences(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -42,15 +42,14 @@ async fn get_preferences(
     request_body = PreferencesRequest,
     responses(
         (status = 200, body = PreferencesBody),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn put_preferences(
     State(state): State<AppState>,
     user: CurrentUser,
     ValidatedJson(req): ValidatedJson<PreferencesRequest>,
 ) -> ApiResult<Json<PreferencesBody>> {
-    let channel = parse_enum("channel", req.channel.as_deref(), CHANNELS)?;
+    let channel = req.channel.map(Into::into);
     let prefs =
         service::reader::set_preferences(&state.db, user.id(), channel, &req.category_ids).await?;
     Ok(Json(prefs.into()))
@@ -58,7 +57,7 @@ async fn put_preferences(
 
 /// 阅读设置, with defaults for a new reader.
 #[utoipa::path(get, path = "/me/reader-settings", tag = "account", security(("bearer" = [])),
-    responses((status = 200, body = ReaderSettingsBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ReaderSettingsBody), errors::Unauthorized, errors::Unavailable))]
 async fn get_reader_settings(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -75,8 +74,7 @@ async fn get_reader_settings(
     request_body = ReaderSettingsPatch,
     responses(
         (status = 200, body = ReaderSettingsBody),
-        (status = 401, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn patch_reader_settings(
     State(state): State<AppState>,
@@ -87,8 +85,8 @@ async fn patch_reader_settings(
         font_size: req.font_size,
         line_spacing: req.line_spacing,
         brightness: req.brightness,
-        background: req.background,
-        page_turn: req.page_turn,
+        background: req.background.map(|b| b.as_str().to_owned()),
+        page_turn: req.page_turn.map(|p| p.as_str().to_owned()),
     };
     Ok(Json(
         service::reader::patch_reader_settings(&state.db, user.id(), patch)
@@ -99,10 +97,7 @@ async fn patch_reader_settings(
 
 /// The reader, with preferences and reader settings.
 #[utoipa::path(get, path = "/me", tag = "account", security(("bearer" = [])),
-    responses(
-        (status = 200, body = Me),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
+    responses((status = 200, body = Me), errors::Unauthorized, errors::Unavailable))]
 async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
     let (u, preferences, settings) = service::account::me(&state.db, user.id()).await?;
     Ok(Json(Me {
@@ -116,8 +111,7 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<J
 #[utoipa::path(patch, path = "/me", tag = "account", security(("bearer" = [])), request_body = PatchMe,
     responses(
         (status = 200, body = User),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn patch_me(
     State(state): State<AppState>,
@@ -131,10 +125,7 @@ async fn patch_me(
 
 /// Delete the account and everything stored about the reader.
 #[utoipa::path(delete, path = "/me", tag = "account", security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-    ))]
+    responses((status = 204, description = "Deleted"), errors::Unauthorized, errors::Unavailable))]
 async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<StatusCode> {
     service::account::delete_account(&state.db, &state.auth.sessions, user.id()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -148,8 +139,7 @@ async fn delete_me(State(state): State<AppState>, user: CurrentUser) -> ApiResul
     request_body = WechatProfileRequest,
     responses(
         (status = 200, body = User),
-        (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 422, description = "Does not decrypt, wrong app, bad signature", body = ErrorBody),
+        errors::BadRequest, errors::Unauthorized, errors::PayloadTooLarge, errors::Invalid, errors::Unavailable,
     ))]
 async fn wechat_profile(
     State(state): State<AppState>,
@@ -177,9 +167,7 @@ async fn wechat_profile(
     request_body = PhoneRequest,
     responses(
         (status = 200, body = PhoneResponse),
-        (status = 401, description = "Not authenticated, or `wechat_code_invalid`", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
-        (status = 502, description = "WeChat failed", body = ErrorBody),
+        errors::BadRequest, errors::PhoneRejected, errors::PayloadTooLarge, errors::Invalid, errors::RateLimited, errors::WechatUnavailable, errors::Unavailable,
     ))]
 async fn phone(
     State(state): State<AppState>,

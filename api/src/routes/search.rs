@@ -11,10 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use crate::auth::{ClientIp, MaybeUser};
-use crate::dto::{HotKeyword, NovelSummary, SearchItem, SearchOverview, Suggestion};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::dto::{HotKeyword, NovelSummary, SearchItem, SearchMatch, SearchOverview, Suggestion};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, ValidatedQuery};
-use crate::pagination::{Page, PageParams};
+use crate::openapi::errors;
+use crate::pagination::{Page, PageParams, SearchPage};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,12 +55,15 @@ fn query(q: Option<&str>) -> ApiResult<String> {
 pub struct SearchQuery {
     /// Title, author, or pinyin (`doupo`, `dpcq`); 1..=64 characters. `%`, `_` and `\` are
     /// literal.
+    #[param(example = "西游")]
     pub q: Option<String>,
     #[serde(default = "crate::pagination::default_page")]
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: i64,
     #[serde(default = "crate::pagination::default_per_page")]
     #[validate(range(min = 1, max = 100, message = "must be between 1 and 100"))]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: i64,
 }
 
@@ -76,10 +80,10 @@ async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSumma
 /// Ranked search: exact title/author, then title prefix, title contains, author contains,
 /// pinyin (full or initials); ties by heat. Traditional characters and full-width letters are
 /// normalised first. Page 1 counts the query toward the hot keywords (once per reader per day).
-#[utoipa::path(get, path = "/search", tag = "search", params(SearchQuery),
+#[utoipa::path(get, path = "/search", tag = "search", params(SearchQuery), security((), ("bearer" = [])),
     responses(
-        (status = 200, body = Page<SearchItem>),
-        (status = 422, description = "Empty or too long `q`, page out of range", body = ErrorBody),
+        (status = 200, body = SearchPage),
+        errors::BadRequest, errors::TokenRejected, errors::Invalid, errors::Unavailable,
     ))]
 async fn search(
     State(state): State<AppState>,
@@ -105,7 +109,9 @@ async fn search(
         .await?
         .into_iter()
         .map(|novel| SearchItem {
-            match_kind: kinds.get(&novel.id).map_or("title", |k| k.as_str()),
+            match_kind: kinds
+                .get(&novel.id)
+                .map_or(SearchMatch::Title, |k| (*k).into()),
             novel,
         })
         .collect();
@@ -129,13 +135,18 @@ async fn search(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
+    /// 1..=64 characters after normalisation.
+    #[param(example = "西游")]
     pub q: Option<String>,
 }
 
 /// The single-screen result of the original app: the exact hit, a few close matches, and hot
 /// recommendations from the best hit's category (or overall when nothing matched).
-#[utoipa::path(get, path = "/search/overview", tag = "search", params(OverviewQuery),
-    responses((status = 200, body = SearchOverview), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/search/overview", tag = "search", params(OverviewQuery), security(),
+    responses(
+        (status = 200, body = SearchOverview),
+        errors::BadRequest, errors::Invalid, errors::Unavailable,
+    ))]
 async fn overview(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<OverviewQuery>,
@@ -171,16 +182,22 @@ async fn overview(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestionsQuery {
+    /// 1..=64 characters after normalisation.
+    #[param(example = "西游")]
     pub q: Option<String>,
-    /// 1..=20, default 10.
+    /// Default 10.
     #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<i64>,
 }
 
 /// Completions as the reader types: titles and authors by prefix or pinyin prefix, and hot
 /// keywords.
-#[utoipa::path(get, path = "/search/suggestions", tag = "search", params(SuggestionsQuery),
-    responses((status = 200, body = [Suggestion]), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/search/suggestions", tag = "search", params(SuggestionsQuery), security(),
+    responses(
+        (status = 200, body = [Suggestion]),
+        errors::BadRequest, errors::Invalid,
+    ))]
 async fn suggestions(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<SuggestionsQuery>,
@@ -200,14 +217,18 @@ async fn suggestions(
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HotQuery {
-    /// 1..=50, default 10.
+    /// Default 10.
     #[validate(range(min = 1, max = 50, message = "must be between 1 and 50"))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
 }
 
 /// The most searched keywords (page-1 searches, once per reader per day).
-#[utoipa::path(get, path = "/search/hot", tag = "search", params(HotQuery),
-    responses((status = 200, body = [HotKeyword]), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/search/hot", tag = "search", params(HotQuery), security(),
+    responses(
+        (status = 200, body = [HotKeyword]),
+        errors::BadRequest, errors::Invalid, errors::Unavailable,
+    ))]
 async fn hot(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<HotQuery>,
