@@ -8,6 +8,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;

@@ -394,7 +394,7 @@ export class LiteratureClient {
         }
         // The server refused the batch as such: it would refuse it again, so drop it.
         const error = { code: e.code, message: e.message } as ErrorBody;
-        results = batch.map((_, index) => ({ index, error }));
+        results = batch.map((item, index) => ({ index, novel_id: item.novel_id, error }));
       }
       batch.forEach((item, i) => {
         const r = results[i];

@@ -298,9 +298,21 @@ pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
     let now = crate::db::now_micros();
     let client_time = effective_client_time(write.client_time, now)?;
     let target = target(db, novel_id, write.chapter_id).await?;
-    write_progress_to(db, user_id, novel_id, &target, write, client_time, now).await
+    let stored = crate::reader::progress(db, user_id, novel_id).await?;
+    write_progress_to(
+        db,
+        user_id,
+        novel_id,
+        &target,
+        write,
+        client_time,
+        now,
+        stored,
+    )
+    .await
 }
 
+#[allow(clippy::too_many_arguments)] // one private step of two public entry points
 async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
@@ -309,8 +321,8 @@ async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
     write: &ProgressWrite,
     client_time: DateTime<Utc>,
     now: DateTime<Utc>,
+    stored: Option<Progress>,
 ) -> ServiceResult<Progress> {
-    let stored = crate::reader::progress(db, user_id, novel_id).await?;
     if let Some(stored) = stored.as_ref().filter(|p| p.client_time >= client_time) {
         return Ok(stored.clone());
     }
@@ -427,32 +439,74 @@ pub async fn record_view(
     crate::db::with_retry(|| crate::reader::record_view(db, user_id, novel_id, chapter_count)).await
 }
 
-/// Opening a chapter while logged in moves the reader to its start, unless they are already
-/// in that chapter or a newer progress exists (the server's clock is the client time).
-pub async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
+/// A chapter as a reader opens it: the cached text, and for a signed-in reader the progress
+/// after the read (`None` inside for a reader with no progress; `None` outside when anonymous).
+pub struct OpenedChapter {
+    pub text: std::sync::Arc<crate::catalog::ChapterText>,
+    pub progress: Option<Option<Progress>>,
+}
+
+/// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache; a signed-in
+/// reader is moved to the start of the chapter, unless already in it or a newer progress
+/// exists (the server's clock is the client time).
+pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    cache: &CatalogCache,
+    reader: Option<i64>,
+    novel_id: i64,
+    chapter_id: i64,
+) -> ServiceResult<OpenedChapter> {
+    let text = cache.chapter(db, novel_id, chapter_id).await?;
+    let Some(user_id) = reader else {
+        return Ok(OpenedChapter {
+            text,
+            progress: None,
+        });
+    };
+    let chapter_count = cache
+        .novel_detail(db, novel_id)
+        .await?
+        .summary
+        .chapter_count;
+    let target = Target {
+        chapter_id: text.meta.id,
+        position: text.meta.index,
+        title: text.meta.title.clone(),
+        chapter_count,
+    };
+    let progress = touch_chapter(db, user_id, novel_id, &target).await?;
+    Ok(OpenedChapter {
+        text,
+        progress: Some(progress),
+    })
+}
+
+async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
     novel_id: i64,
-    chapter_id: i64,
-    chapter_index: i32,
-    chapter_count: i32,
+    target: &Target,
 ) -> ServiceResult<Option<Progress>> {
     let current = crate::reader::progress(db, user_id, novel_id).await?;
-    if current.as_ref().is_some_and(|p| p.chapter_id == chapter_id) {
+    if current
+        .as_ref()
+        .is_some_and(|p| p.chapter_id == target.chapter_id)
+    {
         return Ok(current);
     }
-    let percent = if chapter_count > 0 {
-        f64::from(chapter_index - 1) * 100.0 / f64::from(chapter_count)
+    let percent = if target.chapter_count > 0 {
+        f64::from(target.position - 1) * 100.0 / f64::from(target.chapter_count)
     } else {
         0.0
     };
+    let now = crate::db::now_micros();
     let write = ProgressWrite {
-        chapter_id,
+        chapter_id: target.chapter_id,
         offset: 0,
         percent: (percent * 100.0).round() / 100.0,
-        client_time: Utc::now(),
+        client_time: now,
     };
-    write_progress(db, user_id, novel_id, &write)
+    write_progress_to(db, user_id, novel_id, target, &write, now, now, current)
         .await
         .map(Some)
 }

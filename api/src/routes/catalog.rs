@@ -1,8 +1,8 @@
 //! The catalog: categories, novels, chapters, recommendations, rankings.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use service::catalog::NovelFilter;
 use service::page::PageRequest;
@@ -205,69 +205,27 @@ async fn chapter(
     headers: HeaderMap,
     Path((id, chapter_id)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let text = state.catalog.chapter(&state.db, id, chapter_id).await?;
-    let mut progress = None;
+    let reader = user.0.map(|ctx| ctx.user_id);
+    let opened =
+        service::library::open_chapter(&state.db, &state.catalog, reader, id, chapter_id).await?;
+    let text = &opened.text;
     let mut tag = format!(
         "c{}-{}-{}",
         text.meta.id,
         text.meta.updated_at.timestamp_micros(),
         text.content.len()
     );
-    if let Some(ctx) = user.0 {
-        // Reading a chapter moves the reader to its start (unless already in it, or a newer
-        // progress exists).
-        let chapter_count = state
-            .catalog
-            .novel_detail(&state.db, id)
-            .await?
-            .summary
-            .chapter_count;
-        let p = service::library::touch_chapter(
-            &state.db,
-            ctx.user_id,
-            id,
-            text.meta.id,
-            text.meta.index,
-            chapter_count,
-        )
-        .await?;
-        if let Some(p) = &p {
-            tag.push_str(&format!("-p{}", p.updated_at.timestamp_micros()));
-        }
-        progress = Some(p.map(Progress::from));
+    if let Some(Some(p)) = &opened.progress {
+        tag.push_str(&format!("-p{}", p.updated_at.timestamp_micros()));
     }
-    let etag = format!("\"{tag}\"");
-    let cache_control = if user.0.is_some() {
-        "private, no-cache"
-    } else {
-        "public, max-age=300"
-    };
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
-        });
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let common = [
-        (header::ETAG, etag_value),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(cache_control),
-        ),
-    ];
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
-    }
-    let body = ChapterContent {
+    let body = || ChapterContent {
         chapter: Chapter::from(&text.meta),
         content: text.content.clone(),
         prev_chapter_id: text.prev_chapter_id,
         next_chapter_id: text.next_chapter_id,
-        progress,
+        progress: opened.progress.clone().map(|p| p.map(Progress::from)),
     };
-    Ok((common, Json(body)).into_response())
+    crate::http::conditional(&headers, &tag, reader.is_none(), body)
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
