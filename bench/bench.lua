@@ -135,7 +135,11 @@ function init(args)
     local seen = 0
     response = function()
       seen = seen + 1
-      if seen >= stop then wrk.thread:stop() end
+      if seen == stop then
+        wrk.thread:stop()
+        -- wrk runs for its whole -d otherwise: interrupt it (the shell's parent is wrk).
+        os.execute("(sleep 0.05; kill -INT $PPID) &")
+      end
     end
   end
 end
