@@ -113,7 +113,9 @@ function init(args)
   opts.start_us = tonumber(opts.start_us or "0")
   gen = scenarios[opts.scenario]
   if not gen then error("unknown scenario " .. tostring(opts.scenario)) end
-  math.randomseed(os.time() * 1000 + tid * 7919)
+  -- A seed per run and thread (start_us differs between runs: a warm-up's picks are not the
+  -- timed run's).
+  math.randomseed((opts.start_us % 2147483647) + tid * 7919)
   local s = opts.scenario
   if s ~= "path" then data.catalog = load("catalog") end
   if s == "chapter_auth" or s == "me" or s == "bookshelf" or s:match("^progress") then

@@ -37,6 +37,8 @@ SHELF="${SHELF:-20}"
 QUERIES="${QUERIES:-20000}"
 COUNT_REQUESTS="${COUNT_REQUESTS:-500}"
 PORT="${PORT:-18080}"
+[[ "$DURATION" =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+[[ "$WARMUP" =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 PIN="${PIN:-auto}"
 BASE="http://127.0.0.1:${PORT}"
 CORES=$(nproc)
@@ -106,7 +108,7 @@ if [[ "$DB" == mysql ]]; then
 else
   export DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc"
 fi
-export RUST_LOG=warn,service::search=info LOAD_DEMO_CATALOG=false
+export RUST_LOG=warn,service::search=info LOAD_DEMO_CATALOG=false NO_COLOR=1
 export AUTH_RATE_LIMIT_PER_MINUTE=1000000 ACCESS_TOKEN_TTL_SECS=7200
 
 echo "== seeding ${NOVELS} novels × ${CHAPTERS} chapters ($DB)"
@@ -114,6 +116,16 @@ start=$(date +%s)
 "$BIN" seed --synthetic --novels "$NOVELS" --chapters "$CHAPTERS" >/dev/null
 echo "   seed took $(( $(date +%s) - start ))s"
 
+# The server's ERROR and WARN lines (5xx answers are logged there), grouped by message; the
+# two start-up warnings of a development configuration left out.
+log_summary() {
+  local lines
+  lines=$(grep -E ' (ERROR|WARN) ' "$1" | grep -vE 'JWT_SECRET is not set|WECHAT_APP_ID is not set' || true)
+  [[ -n "$lines" ]] || return 0
+  echo "server log: $(wc -l <<<"$lines") ERROR/WARN lines, the most frequent:"
+  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[^ ]+//' <<<"$lines" |
+    cut -c1-200 | sort | uniq -c | sort -rn | head -6
+}
 wait_ready() {
   for _ in $(seq 1 600); do curl -fs "$1/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
   echo "the server at $1 did not become ready; its log:" >&2; tail -20 "$2" >&2; exit 1
@@ -131,11 +143,11 @@ else
 for n, c in sqlite3.connect(sys.argv[1]).execute("SELECT novel_id, id FROM chapters ORDER BY novel_id, id"):
     print(n, c, sep="\t")' "$WORK/bench.db" > "$WORK/chapters.tsv"
 fi
+timeout 600 python3 bench/prepare.py --base "$BASE" --out "$WORK" --chapters-tsv "$WORK/chapters.tsv" \
+  --readers "$READERS" --shelf "$SHELF" --queries "$QUERIES" --extra $(( COUNT_REQUESTS + 100 )) \
+  --nonce "$(date +%s%N)" > "$WORK/prepared.txt"
 declare -A P
-while IFS='=' read -r k v; do P[$k]=$v; done < <(
-  timeout 600 python3 bench/prepare.py --base "$BASE" --out "$WORK" --chapters-tsv "$WORK/chapters.tsv" \
-    --readers "$READERS" --shelf "$SHELF" --queries "$QUERIES" --extra $(( COUNT_REQUESTS + 100 )) \
-    --nonce "$(date +%s%N)")
+while IFS='=' read -r k v; do P[$k]=$v; done < "$WORK/prepared.txt"
 echo "   ${P[novels]} novels, ${P[chapters]} chapters; ${P[readers]} readers with ${P[shelf]} novels on the shelf each"
 echo "   ${P[search_timed]} distinct search queries, ${P[suggest_timed]} distinct suggestion prefixes (warm-ups use others)"
 
@@ -236,8 +248,8 @@ print(stmts, stmts + c.get("prepare", 0) + c.get("ping", 0) + c.get("reset_conne
       path="${PATHS[$name]}" threads=1 stop="$COUNT_REQUESTS" $(lua_args "$scenario" count))
     read -r s1 r1 <<<"$(counts)"; t1=$(date +%s%N)
     n=$(awk '/requests in/ {print $1}' <<<"$out")
-    QPR[$name]=$(awk -v d=$(( s1 - s0 )) -v bg="$BG_S" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {printf "%.2f", (d - bg * t / 1e9) / n}')
-    RTPR[$name]=$(awk -v d=$(( r1 - r0 )) -v bg="$BG_R" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {printf "%.2f", (d - bg * t / 1e9) / n}')
+    QPR[$name]=$(awk -v d=$(( s1 - s0 )) -v bg="$BG_S" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {v = (d - bg * t / 1e9) / n; printf "%.2f", v < 0.005 ? 0 : v}')
+    RTPR[$name]=$(awk -v d=$(( r1 - r0 )) -v bg="$BG_R" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {v = (d - bg * t / 1e9) / n; printf "%.2f", v < 0.005 ? 0 : v}')
   done
   COUNT_NOTE="q/req: SQL statements per request (COM_QUERY + COM_STMT_EXECUTE, BEGIN/COMMIT included) counted by bench/sqlcount.py, a proxy in front of MariaDB used by a second server instance only: ${COUNT_REQUESTS} requests per row on one connection after 100 unmeasured ones; background polls (${BG_S}/s idle) subtracted. rt/req adds prepares, pings and resets: every round trip to the database."
   kill "$COUNT_SERVER" "$PROXY"; wait "$COUNT_SERVER" "$PROXY" 2>/dev/null || true; COUNT_SERVER="" PROXY=""
@@ -262,3 +274,4 @@ echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, wr
 [[ "$DB" == sqlite ]] && echo "q/req: n/a on SQLite (counted on MySQL only)."
 [[ -n "$INDEX_LINE" ]] && echo "$INDEX_LINE"
 echo "server peak RSS: $(( RSS_KB / 1024 )) MB"
+log_summary "$WORK/server.log"

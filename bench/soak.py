@@ -84,6 +84,7 @@ class Soak:
         # (user, novel) → [(start, end, present, known)]
         self.shelf_ops = defaultdict(list)
         self.shelf_before = {}
+        self.user_ids = set()
         self.rng = random.Random(a.seed)
         self.host, self.port = urllib.parse.urlsplit(self.base).hostname, urllib.parse.urlsplit(self.base).port
 
@@ -239,6 +240,7 @@ class Soak:
         if status != 200:
             raise RuntimeError(f"login of soak{reader.k}: {status} {data}")
         reader.token, reader.user_id = data["access_token"], data["user"]["id"]
+        self.user_ids.add(reader.user_id)
         status, page = await self.call(reader, "GET /bookshelf", "GET", "/api/v1/bookshelf?per_page=100")
         if status != 200:
             raise RuntimeError(f"shelf of soak{reader.k}: {status}")
@@ -265,7 +267,8 @@ class Soak:
         return self.open_transactions()
 
     def check(self, readers):
-        users = ",".join(str(r.user_id) for r in readers)
+        # Every reader that logged in (in hot mode all loops share the first one's id).
+        users = ",".join(str(u) for u in sorted(self.user_ids))
         stored = {
             (int(u), int(n)): (parse_db_time(t), int(c), int(o))
             for u, n, c, o, t in self.mysql(
@@ -285,7 +288,7 @@ class Soak:
                 continue
             sent = {w[0]: w for w in writes}
             if row[0] not in sent:
-                problems.append(f"progress {key}: stored client_time {iso(row[0])} was never sent")
+                problems.append(f"progress {key}: stored client_time {iso(row[0])} is from no write answered 2xx or left unanswered")
             elif newest_ok is not None and row[0] < newest_ok:
                 problems.append(f"progress {key}: stored {iso(row[0])} older than answered {iso(newest_ok)}")
             elif (sent[row[0]][1], sent[row[0]][2]) != (row[1], row[2]):

@@ -94,11 +94,12 @@ timeout $(( ${DURATION%.*} + 300 )) python3 bench/soak.py --base "$BASE" --chapt
   --database "$DB_NAME" -- "${MYSQL[@]}" "$DB_NAME" || status=$?
 
 log=$(sed 's/\x1b\[[0-9;]*m//g' "$WORK/server.log")
-errors=$(grep -c ' ERROR ' <<<"$log" || true)
 panics=$(grep -c 'panicked' <<<"$log" || true)
-echo "   server log: $errors ERROR lines, $panics panics"
-if [[ "$errors" -gt 0 ]]; then
-  grep ' ERROR ' <<<"$log" | sed -E 's/^[^ ]+ +//' | cut -c1-200 | sort | uniq -c | sort -rn | head -5 | sed 's/^/     /'
+lines=$(grep -E ' (ERROR|WARN) ' <<<"$log" | grep -vE 'JWT_SECRET is not set|WECHAT_APP_ID is not set' || true)
+echo "   server log: $(grep -c . <<<"$lines" || true) ERROR/WARN lines, $panics panics"
+if [[ -n "$lines" ]]; then
+  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[^ ]+//' <<<"$lines" |
+    cut -c1-200 | sort | uniq -c | sort -rn | head -6 | sed 's/^/     /'
 fi
 [[ "$panics" == 0 ]] || status=1
 exit "$status"
