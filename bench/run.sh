@@ -122,8 +122,8 @@ log_summary() {
   local lines
   lines=$(grep -E ' (ERROR|WARN) ' "$1" | grep -vE 'JWT_SECRET is not set|WECHAT_APP_ID is not set' || true)
   [[ -n "$lines" ]] || return 0
-  echo "server log: $(wc -l <<<"$lines") ERROR/WARN lines, the most frequent:"
-  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[^ ]+//' <<<"$lines" |
+  echo "${2:-server log}: $(wc -l <<<"$lines") ERROR/WARN lines (warm-ups included), the most frequent:"
+  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[0-9.]+ ?[a-zµ]*//' <<<"$lines" |
     cut -c1-200 | sort | uniq -c | sort -rn | head -6
 }
 wait_ready() {
@@ -252,6 +252,9 @@ print(stmts, stmts + c.get("prepare", 0) + c.get("ping", 0) + c.get("reset_conne
     RTPR[$name]=$(awk -v d=$(( r1 - r0 )) -v bg="$BG_R" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {v = (d - bg * t / 1e9) / n; printf "%.2f", v < 0.005 ? 0 : v}')
   done
   COUNT_NOTE="q/req: SQL statements per request (COM_QUERY + COM_STMT_EXECUTE, BEGIN/COMMIT included) counted by bench/sqlcount.py, a proxy in front of MariaDB used by a second server instance only: ${COUNT_REQUESTS} requests per row on one connection after 100 unmeasured ones; background polls (${BG_S}/s idle) subtracted. rt/req adds prepares, pings and resets: every round trip to the database."
+  MIX=$(python3 -c 'import json, socket, sys
+c = json.loads(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).makefile().readline())
+print(", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: -kv[1]) if k != "connections"))' "$CTL")
   kill "$COUNT_SERVER" "$PROXY"; wait "$COUNT_SERVER" "$PROXY" 2>/dev/null || true; COUNT_SERVER="" PROXY=""
 fi
 
@@ -270,8 +273,10 @@ for name in "${ROWS[@]}"; do
 done
 echo
 echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, write, timeout), of the timed run."
-[[ -n "$COUNT_NOTE" ]] && echo "$COUNT_NOTE"
+[[ -n "$COUNT_NOTE" ]] && echo "$COUNT_NOTE" && echo "commands sent over the whole count pass: $MIX"
 [[ "$DB" == sqlite ]] && echo "q/req: n/a on SQLite (counted on MySQL only)."
 [[ -n "$INDEX_LINE" ]] && echo "$INDEX_LINE"
 echo "server peak RSS: $(( RSS_KB / 1024 )) MB"
 log_summary "$WORK/server.log"
+[[ -f "$WORK/count-server.log" ]] && log_summary "$WORK/count-server.log" "count pass server log"
+exit 0

@@ -98,7 +98,7 @@ panics=$(grep -c 'panicked' <<<"$log" || true)
 lines=$(grep -E ' (ERROR|WARN) ' <<<"$log" | grep -vE 'JWT_SECRET is not set|WECHAT_APP_ID is not set' || true)
 echo "   server log: $(grep -c . <<<"$lines" || true) ERROR/WARN lines, $panics panics"
 if [[ -n "$lines" ]]; then
-  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[^ ]+//' <<<"$lines" |
+  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[0-9.]+ ?[a-zµ]*//' <<<"$lines" |
     cut -c1-200 | sort | uniq -c | sort -rn | head -6 | sed 's/^/     /'
 fi
 [[ "$panics" == 0 ]] || status=1
