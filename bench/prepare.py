@@ -226,7 +226,10 @@ def main():
     for name, items in (("search", queries(len(novels), rng)), ("suggest", prefixes(len(novels), rng))):
         warm = min(a.warm, len(items) // 10)
         extra = min(a.extra, len(items) // 10)
-        timed = min(a.queries, len(items) - warm - extra)
+        # Search: QUERIES of them; suggestions (cheap, so many more are asked): all there are.
+        timed = len(items) - warm - extra
+        if name == "search":
+            timed = min(a.queries, timed)
         write_list(a.out, name, items[: timed + warm + extra])
         facts[f"{name}_timed"], facts[f"{name}_warm"], facts[f"{name}_extra"] = timed, warm, extra
     # key=value lines for the shell.

@@ -22,7 +22,6 @@
 # BIN (a prebuilt server binary; default: build target/release/literature).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 DB="${DB:-mysql}"
 MYSQL_URL="${MYSQL_URL:-mysql://root@127.0.0.1:3306}"
@@ -170,7 +169,7 @@ lua_args() { # scenario [timed|warm|count-warm|count] → the script's arguments
   echo "dir=$WORK start_us=$(date +%s%6N) lo=$lo hi=$hi"
 }
 ROWS=()
-declare -A RPS P50 P99 ERR REQS QPR RTPR
+declare -A RPS P50 P99 ERR REQS QPR RTPR  # by row name
 measure() { # name scenario [path]
   local name=$1 scenario=$2 path=${3:-/} out
   # An unmeasured warm-up first (connections, pools, sessions), as a running server has.
@@ -273,6 +272,15 @@ for name in "${ROWS[@]}"; do
 done
 echo
 echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, write, timeout), of the timed run."
+for name in "${ROWS[@]}"; do  # say so when a list of distinct entries ran out and repeated
+  case "${SCEN[$name]}" in search|suggest) ;; *) continue ;; esac
+  size=${P[${SCEN[$name]}_timed]}
+  if (( REQS[$name] > size )); then
+    echo "$name: ${REQS[$name]} requests over $size distinct entries: the list came round $(( REQS[$name] / size ))×, later requests may be cached."
+  else
+    echo "$name: ${REQS[$name]} requests, each a different entry (of $size)."
+  fi
+done
 [[ -n "$COUNT_NOTE" ]] && echo "$COUNT_NOTE" && echo "commands sent over the whole count pass: $MIX"
 [[ "$DB" == sqlite ]] && echo "q/req: n/a on SQLite (counted on MySQL only)."
 [[ -n "$INDEX_LINE" ]] && echo "$INDEX_LINE"
