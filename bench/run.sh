@@ -1,152 +1,290 @@
 #!/usr/bin/env bash
-# Benchmark: seeds the synthetic catalog into MySQL, starts the release server and drives it
-# with wrk at 64 connections. Prints per endpoint requests/s, p50, p99 and the ratio to the
-# /healthz baseline, plus the server's peak RSS. Not part of the test command.
+# Benchmark of what a real audience does (issue 10): seeds the synthetic catalog into its own
+# database, starts the release server, logs in READERS readers through the built-in WeChat
+# emulator (each with SHELF novels on the shelf) and drives every row with wrk at CONNECTIONS
+# connections: random novels and chapters drawn uniformly from the whole catalog, signed-in
+# and anonymous chapter reads, the reader's own data, progress writes spread over readers,
+# search and suggestions over thousands of distinct queries, and /healthz as the baseline of
+# the same run. Prints req/s, p50, p99, the ratio to /healthz, errors, and (MySQL) the SQL
+# statements per request, counted by a proxy in front of a second server instance.
+# Not part of the test command.
 #
-#   bench/run.sh                       # 10,000 novels × 50 chapters in database lit_bench
-#   NOVELS=1000 CHAPTERS=20 bench/run.sh
-#   MYSQL_URL=mysql://root@127.0.0.1:3306 DURATION=10s bench/run.sh
+#   bench/run.sh                                  # 10,000 novels × 50 chapters, MariaDB
+#   NOVELS=500 CHAPTERS=20 DURATION=2 bench/run.sh
+#   DB=sqlite bench/run.sh                        # the embedded default instead
+#
+# Options (environment): DB (mysql|sqlite), MYSQL_URL, DB_NAME (default lit_b_bench_<pid>,
+# dropped at the end unless it existed before or KEEP_DB=1), NOVELS, CHAPTERS, DURATION (per
+# row, default 10s), WARMUP (3s), CONNECTIONS (64), THREADS (wrk threads), READERS (at least
+# 64 and CONNECTIONS), SHELF (20), QUERIES (20000 distinct search queries), COUNT_REQUESTS
+# (500 requests per row in the statement count; 0 skips it), PORT (18080; PORT+1..PORT+3 are
+# the count pass's server and proxy), PIN (auto: pin when the machine has >= 8 cores; 0 never),
+# BIN (a prebuilt server binary; default: build target/release/literature).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+DB="${DB:-mysql}"
 MYSQL_URL="${MYSQL_URL:-mysql://root@127.0.0.1:3306}"
-DB_NAME="${DB_NAME:-lit_bench}"
+DB_NAME="${DB_NAME:-lit_b_bench_$$}"
 NOVELS="${NOVELS:-10000}"
 CHAPTERS="${CHAPTERS:-50}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-2}"
+READERS="${READERS:-$(( CONNECTIONS > 64 ? CONNECTIONS : 64 ))}"
+SHELF="${SHELF:-20}"
+QUERIES="${QUERIES:-20000}"
+COUNT_REQUESTS="${COUNT_REQUESTS:-500}"
 PORT="${PORT:-18080}"
+[[ "$DURATION" =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+[[ "$WARMUP" =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
+PIN="${PIN:-auto}"
 BASE="http://127.0.0.1:${PORT}"
+CORES=$(nproc)
 
+case "$DB" in mysql|sqlite) ;; *) echo "DB must be mysql or sqlite" >&2; exit 2;; esac
+for tool in curl python3; do command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v mysql >/dev/null || { echo "the mysql client is needed"; exit 1; }
+[[ "$DB" == sqlite ]] || command -v mysql >/dev/null || { echo "the mysql client is needed" >&2; exit 1; }
 
 host_part="${MYSQL_URL#mysql://}"; creds="${host_part%@*}"; hostport="${host_part#*@}"
 user="${creds%%:*}"; pass=""; [[ "$creds" == *:* ]] && pass="${creds#*:}"
 host="${hostport%%:*}"; port="${hostport#*:}"; [[ "$port" == "$hostport" ]] && port=3306
 mysql_cli() { MYSQL_PWD="$pass" mysql -h"$host" -P"$port" -u"$user" "$@"; }
 
-echo "== building the release binary"
-cargo build --release -q -p api
-BIN=target/release/literature
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/lit-bench.XXXXXX")
+SERVER="" COUNT_SERVER="" PROXY="" DB_CREATED="" DB_PID="" DB_MASK=""
+cleanup() {
+  set +e
+  for pid in $SERVER $COUNT_SERVER $PROXY; do kill "$pid" 2>/dev/null; done
+  for pid in $SERVER $COUNT_SERVER $PROXY; do wait "$pid" 2>/dev/null; done
+  [[ -n "$DB_MASK" ]] && taskset -a -p "$DB_MASK" "$DB_PID" >/dev/null
+  if [[ -n "$DB_CREATED" && -z "${KEEP_DB:-}" ]]; then
+    mysql_cli -e "DROP DATABASE IF EXISTS \`$DB_NAME\`" && echo "== dropped database $DB_NAME"
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-mysql_cli -e "CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-export DATABASE_URL="${MYSQL_URL}/${DB_NAME}"
-export RUST_LOG=warn,service::search=info LOAD_DEMO_CATALOG=false BIND_ADDR="127.0.0.1:${PORT}"
-export AUTH_RATE_LIMIT_PER_MINUTE=100000
+# ---- cores: separate ones for the server, the database and wrk when there are enough ----
+SERVER_PIN=() WRK_PIN=()
+if [[ "$PIN" != 0 && "$CORES" -ge 8 ]]; then
+  q=$(( CORES / 4 ))
+  SERVER_PIN=(taskset -c "0-$(( q - 1 ))")
+  WRK_PIN=(taskset -c "$(( 2 * q ))-$(( CORES - 1 ))")
+  THREADS="${THREADS:-$(( CORES - 2 * q ))}"
+  PLACEMENT="pinned: server on cores 0-$(( q - 1 )), wrk ($THREADS threads) on $(( 2 * q ))-$(( CORES - 1 ))"
+  if [[ "$DB" == mysql && ( "$host" == 127.0.0.1 || "$host" == localhost ) ]]; then
+    DB_PID=$(pgrep -xo mariadbd || pgrep -xo mysqld || true)
+    if [[ -n "$DB_PID" ]]; then
+      DB_MASK=$(taskset -p "$DB_PID" | awk '{print $NF}')   # restored at the end
+      taskset -a -p -c "$q-$(( 2 * q - 1 ))" "$DB_PID" >/dev/null
+      PLACEMENT="$PLACEMENT, MariaDB (pid $DB_PID) on $q-$(( 2 * q - 1 ))"
+    fi
+  fi
+else
+  THREADS="${THREADS:-2}"
+  PLACEMENT="not pinned: $CORES cores shared by the server, the database and wrk ($THREADS threads)"
+fi
+(( READERS >= THREADS )) || { echo "READERS must be >= THREADS" >&2; exit 2; }
 
-echo "== seeding ${NOVELS} novels × ${CHAPTERS} chapters"
+if [[ -n "${BIN:-}" ]]; then
+  echo "== server binary: $BIN"
+else
+  echo "== building the release binary"
+  cargo build --release -q -p api
+  BIN=target/release/literature
+fi
+
+if [[ "$DB" == mysql ]]; then
+  exists=$(mysql_cli -N -e "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '$DB_NAME'")
+  if [[ "$exists" == 0 ]]; then
+    mysql_cli -e "CREATE DATABASE \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    DB_CREATED=1
+  fi
+  export DATABASE_URL="${MYSQL_URL}/${DB_NAME}"
+else
+  export DATABASE_URL="sqlite://$WORK/bench.db?mode=rwc"
+fi
+export RUST_LOG=warn,service::search=info LOAD_DEMO_CATALOG=false NO_COLOR=1
+export AUTH_RATE_LIMIT_PER_MINUTE=1000000 ACCESS_TOKEN_TTL_SECS=7200
+
+echo "== seeding ${NOVELS} novels × ${CHAPTERS} chapters ($DB)"
 start=$(date +%s)
-"$BIN" seed --synthetic --novels "$NOVELS" --chapters "$CHAPTERS"
+"$BIN" seed --synthetic --novels "$NOVELS" --chapters "$CHAPTERS" >/dev/null
 echo "   seed took $(( $(date +%s) - start ))s"
 
-echo "== starting the server"
-"$BIN" serve > /tmp/literature-bench.log 2>&1 &
-SERVER=$!
-LUA=""
-trap 'kill $SERVER 2>/dev/null || true; rm -f "$LUA"' EXIT
-for _ in $(seq 1 100); do curl -fs "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-
-NOVEL_ID=$(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.novels ORDER BY heat DESC LIMIT 1 OFFSET 100")
-
-# 10,000 random (novel, chapter) pairs for the chapter-content load.
-LUA=$(mktemp --suffix=.lua)
-{
-  echo "local pairs_ = {"
-  mysql_cli -N -e "SELECT novel_id, id FROM \`$DB_NAME\`.chapters ORDER BY RAND() LIMIT 10000" |
-    awk '{ printf "{%s,%s},\n", $1, $2 }'
-  echo "}"
-  cat <<'LUAEOF'
-local i = 0
-request = function()
-  i = i + 1
-  local p = pairs_[(i * 7919) % #pairs_ + 1]
-  return wrk.format("GET", "/api/v1/novels/" .. p[1] .. "/chapters/" .. p[2])
-end
-LUAEOF
-} > "$LUA"
-
-# Prints "rps p50_ms p99_ms" for one wrk run.
-measure() {
-  local out
-  # An unmeasured warm-up pass first (caches, connection pools), as a running server has.
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" >/dev/null
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  [[ -n "$non2xx" ]] && echo "   warning: $non2xx non-2xx responses" >&2
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+# The server's ERROR and WARN lines (5xx answers are logged there), grouped by message; the
+# two start-up warnings of a development configuration left out.
+log_summary() {
+  local lines
+  lines=$(grep -E ' (ERROR|WARN) ' "$1" | grep -vE 'JWT_SECRET is not set|WECHAT_APP_ID is not set' || true)
+  [[ -n "$lines" ]] || return 0
+  echo "${2:-server log}: $(wc -l <<<"$lines") ERROR/WARN lines (warm-ups included), the most frequent:"
+  sed -E 's/^[^ ]+ +//; s/request\{[^}]*\}: //; s/request_id=[^ ]+ //; s/ latency=[0-9.]+ ?[a-zµ]*//' <<<"$lines" |
+    cut -c1-200 | sort | uniq -c | sort -rn | head -6
 }
+wait_ready() {
+  for _ in $(seq 1 600); do curl -fs "$1/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "the server at $1 did not become ready; its log:" >&2; tail -20 "$2" >&2; exit 1
+}
+echo "== starting the server"
+BIND_ADDR="127.0.0.1:${PORT}" "${SERVER_PIN[@]}" "$BIN" serve > "$WORK/server.log" 2>&1 &
+SERVER=$!
+wait_ready "$BASE" "$WORK/server.log"
+
+echo "== readers, shelves and query lists"
+if [[ "$DB" == mysql ]]; then
+  mysql_cli -N -e "SELECT novel_id, id FROM \`$DB_NAME\`.chapters ORDER BY novel_id, id" > "$WORK/chapters.tsv"
+else
+  python3 -c 'import sqlite3, sys
+for n, c in sqlite3.connect(sys.argv[1]).execute("SELECT novel_id, id FROM chapters ORDER BY novel_id, id"):
+    print(n, c, sep="\t")' "$WORK/bench.db" > "$WORK/chapters.tsv"
+fi
+timeout 600 python3 bench/prepare.py --base "$BASE" --out "$WORK" --chapters-tsv "$WORK/chapters.tsv" \
+  --readers "$READERS" --shelf "$SHELF" --queries "$QUERIES" --extra $(( COUNT_REQUESTS + 100 )) \
+  --nonce "$(date +%s%N)" > "$WORK/prepared.txt"
+declare -A P
+while IFS='=' read -r k v; do P[$k]=$v; done < "$WORK/prepared.txt"
+echo "   ${P[novels]} novels, ${P[chapters]} chapters; ${P[readers]} readers with ${P[shelf]} novels on the shelf each"
+echo "   ${P[search_timed]} distinct search queries, ${P[suggest_timed]} distinct suggestion prefixes (warm-ups use others)"
+
+# ---- one row: a warm-up pass, then the timed run ----
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); printf "%.2f", v/1000 }
   else if (v ~ /ms$/) { sub(/ms$/,"",v); printf "%.2f", v } else if (v ~ /s$/) { sub(/s$/,"",v); printf "%.2f", v*1000 } else print v }'; }
-
-echo "== load: ${CONNECTIONS} connections, ${DURATION} each after a ${WARMUP} warm-up"
-printf "%-34s %10s %9s %9s %8s\n" endpoint "req/s" "p50 ms" "p99 ms" "ratio"
-read -r base_rps base_p50 base_p99 <<<"$(measure "$BASE/healthz")"
-printf "%-34s %10.0f %9s %9s %8s\n" "/healthz (baseline)" "$base_rps" "$base_p50" "$base_p99" "1.00"
-run() {
-  local name=$1; shift
-  read -r rps p50 p99 <<<"$(measure "$@")"
-  printf "%-34s %10.0f %9s %9s %8.2f\n" "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN{print a/b}')"
+lua_args() { # scenario [timed|warm|count-warm|count] → the script's arguments
+  local scenario=$1 phase=$2 lo=0 hi=0 name
+  case "$scenario" in
+    search|suggest)
+      name=$scenario
+      local t=${P[${name}_timed]} w=${P[${name}_warm]} x=${P[${name}_extra]}
+      case "$phase" in
+        timed) lo=0; hi=$t ;;
+        warm) lo=$t; hi=$(( t + w )) ;;
+        count-warm) lo=$(( t + w )); hi=$(( t + w + x / 6 )) ;;
+        count) lo=$(( t + w + x / 6 )); hi=$(( t + w + x )) ;;
+      esac ;;
+  esac
+  echo "dir=$WORK start_us=$(date +%s%6N) lo=$lo hi=$hi"
 }
-run "/categories" "$BASE/api/v1/categories"
-run "/novels?sort=hot" "$BASE/api/v1/novels?sort=hot"
-run "/novels/{id}" "$BASE/api/v1/novels/${NOVEL_ID}"
-run "/novels/{id}/chapters" "$BASE/api/v1/novels/${NOVEL_ID}/chapters"
-run "/novels/{id}/chapters/{random}" -s "$LUA" "$BASE"
-run "/rankings/hot" "$BASE/api/v1/rankings/hot"
-
-# Search: a mix of exact titles, contains, author prefixes, pinyin initials and full pinyin.
-SEARCH_LUA=$(mktemp --suffix=.lua)
-cat > "$SEARCH_LUA" <<'LUAEOF'
-local qs = {
-  "%E5%90%88%E6%88%90%E5%B0%8F%E8%AF%B4%E7%AC%AC4242%E9%83%A8", -- 合成小说第4242部 (exact)
-  "%E7%AC%AC4242%E9%83%A8",                                     -- 第4242部 (contains)
-  "%E5%90%88%E6%88%90%E4%BD%9C%E8%80%857",                      -- 合成作者7 (author)
-  "hcxsd42",                                                     -- initials
-  "hechengxiaoshuodi77",                                         -- full pinyin
-  "%E5%90%88%E6%88%90",                                          -- 合成 (matches everything)
-  "%E5%B0%8F%E8%AF%B4%E7%AC%AC1",                                -- 小说第1
+ROWS=()
+declare -A RPS P50 P99 ERR REQS QPR RTPR  # by row name
+measure() { # name scenario [path]
+  local name=$1 scenario=$2 path=${3:-/} out
+  # An unmeasured warm-up first (connections, pools, sessions), as a running server has.
+  # shellcheck disable=SC2046
+  "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/bench.lua "$BASE" -- \
+    scenario="$scenario" path="$path" threads="$THREADS" $(lua_args "$scenario" warm) >/dev/null
+  # shellcheck disable=SC2046
+  out=$("${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/bench.lua "$BASE" -- \
+    scenario="$scenario" path="$path" threads="$THREADS" $(lua_args "$scenario" timed))
+  ROWS+=("$name")
+  RPS[$name]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  P50[$name]=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
+  P99[$name]=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
+  REQS[$name]=$(awk '/requests in/ {print $1}' <<<"$out")
+  ERR[$name]=$(awk '/Non-2xx/ {e += $5} /Socket errors/ {gsub(",", ""); e += $4 + $6 + $8 + $10} END {print e + 0}' <<<"$out")
+  printf "   %-58s %8s req/s  p50 %7s ms  p99 %7s ms  errors %s\n" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${ERR[$name]}"
 }
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", "/api/v1/search?q=" .. qs[i % #qs + 1])
-end
-LUAEOF
-SUGGEST_LUA=$(mktemp --suffix=.lua)
-sed -e 's#/api/v1/search?q=#/api/v1/search/suggestions?q=#' "$SEARCH_LUA" > "$SUGGEST_LUA"
-run "/search (mixed queries)" -s "$SEARCH_LUA" "$BASE"
-run "/search/suggestions (mixed)" -s "$SUGGEST_LUA" "$BASE"
-rm -f "$SEARCH_LUA" "$SUGGEST_LUA"
-grep -o 'search index built.*' /tmp/literature-bench.log | head -1 | sed 's/^/   /' || true
 
-# The reader's own data, authenticated (the server runs its WeChat emulator: any code logs in).
-TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"code\":\"bench.$(date +%s%N)\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-for id in $(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.novels ORDER BY id LIMIT 200"); do
-  curl -fs -o /dev/null -X PUT "$BASE/api/v1/bookshelf/$id" -H "authorization: Bearer $TOKEN"
+declare -A SCEN PATHS
+row() { SCEN[$1]=$2; PATHS[$1]=${3:-/}; measure "$1" "$2" "${3:-/}"; }
+
+echo "== load: ${CONNECTIONS} connections, ${DURATION} per row after a ${WARMUP} warm-up; $PLACEMENT"
+row "/healthz (baseline)" path /healthz
+row "/categories" path /api/v1/categories
+row "/novels?sort=hot" path "/api/v1/novels?sort=hot"
+row "/rankings/hot" path /api/v1/rankings/hot
+row "/novels/{random}" novel
+row "/novels/{random}/chapters" chapter_list
+row "chapter, random among 200 novels (fits the cache)" chapter_hot
+row "chapter, uniform over the catalog, anonymous" chapter
+row "chapter, uniform over the catalog, signed in" chapter_auth
+row "/search/suggestions, distinct prefixes" suggest
+row "/search, distinct queries" search
+row "GET /me (${P[readers]} readers)" me
+row "GET /progress/{id}" progress_get
+row "GET /bookshelf (${P[shelf]} novels each)" bookshelf
+row "PUT /progress/{id} over ${P[readers]} readers" progress_put
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+INDEX_LINE=$(grep -o 'search index built.*' "$WORK/server.log" | head -1 || true)
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+
+# ---- statements per request: a second instance behind a counting proxy ----
+COUNT_NOTE=""
+if [[ "$DB" == mysql && "$COUNT_REQUESTS" -gt 0 ]]; then
+  echo "== counting SQL statements per request ($COUNT_REQUESTS requests per row, one connection)"
+  CPORT=$(( PORT + 1 )) XPORT=$(( PORT + 2 )) CTL=$(( PORT + 3 ))
+  python3 bench/sqlcount.py "$XPORT" "$host" "$port" "$CTL" &
+  PROXY=$!
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$CTL") 2>/dev/null && break; sleep 0.1; done
+  cred="$user"; [[ -n "$pass" ]] && cred="$user:$pass"
+  DATABASE_URL="mysql://$cred@127.0.0.1:$XPORT/$DB_NAME?ssl-mode=disabled" BIND_ADDR="127.0.0.1:$CPORT" \
+    "$BIN" serve > "$WORK/count-server.log" 2>&1 &
+  COUNT_SERVER=$!
+  wait_ready "http://127.0.0.1:$CPORT" "$WORK/count-server.log"
+  counts() { # statements (COM_QUERY + COM_STMT_EXECUTE) and round trips (every command answered)
+    python3 -c 'import json, socket, sys
+c = json.loads(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).makefile().readline())
+stmts = c.get("query", 0) + c.get("execute", 0)
+print(stmts, stmts + c.get("prepare", 0) + c.get("ping", 0) + c.get("reset_connection", 0) + c.get("init_db", 0))' "$CTL"
+  }
+  # Background work (catalog and other polls) measured idle, then subtracted by elapsed time.
+  read -r s0 r0 <<<"$(counts)"; t0=$(date +%s%N); sleep 3
+  read -r s1 r1 <<<"$(counts)"; t1=$(date +%s%N)
+  BG_S=$(awk -v d=$(( s1 - s0 )) -v t=$(( t1 - t0 )) 'BEGIN {print d / (t / 1e9)}')
+  BG_R=$(awk -v d=$(( r1 - r0 )) -v t=$(( t1 - t0 )) 'BEGIN {print d / (t / 1e9)}')
+  for name in "${ROWS[@]}"; do
+    scenario=${SCEN[$name]}
+    [[ "${PATHS[$name]}" == /healthz ]] && continue
+    # shellcheck disable=SC2046
+    wrk -t1 -c1 -d60s -s bench/bench.lua "http://127.0.0.1:$CPORT" -- scenario="$scenario" \
+      path="${PATHS[$name]}" threads=1 stop=100 $(lua_args "$scenario" count-warm) >/dev/null
+    read -r s0 r0 <<<"$(counts)"; t0=$(date +%s%N)
+    # shellcheck disable=SC2046
+    out=$(wrk -t1 -c1 -d60s -s bench/bench.lua "http://127.0.0.1:$CPORT" -- scenario="$scenario" \
+      path="${PATHS[$name]}" threads=1 stop="$COUNT_REQUESTS" $(lua_args "$scenario" count))
+    read -r s1 r1 <<<"$(counts)"; t1=$(date +%s%N)
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    QPR[$name]=$(awk -v d=$(( s1 - s0 )) -v bg="$BG_S" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {v = (d - bg * t / 1e9) / n; printf "%.2f", v < 0.005 ? 0 : v}')
+    RTPR[$name]=$(awk -v d=$(( r1 - r0 )) -v bg="$BG_R" -v t=$(( t1 - t0 )) -v n="$n" 'BEGIN {v = (d - bg * t / 1e9) / n; printf "%.2f", v < 0.005 ? 0 : v}')
+  done
+  COUNT_NOTE="q/req: SQL statements per request (COM_QUERY + COM_STMT_EXECUTE, BEGIN/COMMIT included) counted by bench/sqlcount.py, a proxy in front of MariaDB used by a second server instance only: ${COUNT_REQUESTS} requests per row on one connection after 100 unmeasured ones; background polls (${BG_S}/s idle) subtracted. rt/req adds prepares, pings and resets: every round trip to the database."
+  MIX=$(python3 -c 'import json, socket, sys
+c = json.loads(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).makefile().readline())
+print(", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: -kv[1]) if k != "connections"))' "$CTL")
+  kill "$COUNT_SERVER" "$PROXY"; wait "$COUNT_SERVER" "$PROXY" 2>/dev/null || true; COUNT_SERVER="" PROXY=""
+fi
+
+# ---- the table ----
+base=${RPS["/healthz (baseline)"]}
+commas() { sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"; }
+echo
+echo "$(date -u +%Y-%m-%d) · $DB · ${P[novels]} novels × $CHAPTERS chapters · ${P[readers]} readers · $CONNECTIONS connections · $DURATION per row after $WARMUP warm-up · $PLACEMENT"
+echo
+echo "| endpoint | req/s | p50 ms | p99 ms | × /healthz | errors | q/req | rt/req |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for name in "${ROWS[@]}"; do
+  ratio=$(awk -v a="${RPS[$name]}" -v b="$base" 'BEGIN {printf "%.3f", a / b}')
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$(commas "${RPS[$name]}")" \
+    "${P50[$name]}" "${P99[$name]}" "$ratio" "${ERR[$name]}" "${QPR[$name]:-n/a}" "${RTPR[$name]:-n/a}"
 done
-PROGRESS_CHAPTER=$(mysql_cli -N -e "SELECT id FROM \`$DB_NAME\`.chapters WHERE novel_id = $NOVEL_ID ORDER BY position DESC LIMIT 1")
-PUT_LUA=$(mktemp --suffix=.lua)
-cat > "$PUT_LUA" <<LUAEOF
-local n = 0
-request = function()
-  n = n + 1
-  local t = os.date("!%Y-%m-%dT%H:%M:%S", os.time()) .. string.format(".%06dZ", n % 1000000)
-  local body = '{"chapter_id":${PROGRESS_CHAPTER},"offset":' .. (n % 5000) .. ',"percent":5.0,"client_time":"' .. t .. '"}'
-  return wrk.format("PUT", "/api/v1/progress/${NOVEL_ID}",
-    { ["content-type"] = "application/json", ["authorization"] = "Bearer ${TOKEN}" }, body)
-end
-LUAEOF
-run "/bookshelf (200 novels, auth)" -H "authorization: Bearer $TOKEN" "$BASE/api/v1/bookshelf"
-run "PUT /progress/{id} (auth)" -s "$PUT_LUA" "$BASE"
-rm -f "$PUT_LUA"
-
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
-echo "server peak RSS: $(( rss / 1024 )) MB"
+echo
+echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, write, timeout), of the timed run."
+for name in "${ROWS[@]}"; do  # say so when a list of distinct entries ran out and repeated
+  case "${SCEN[$name]}" in search|suggest) ;; *) continue ;; esac
+  size=${P[${SCEN[$name]}_timed]}
+  if (( REQS[$name] > size )); then
+    echo "$name: ${REQS[$name]} requests over $size distinct entries: the list came round $(( REQS[$name] / size ))×, later requests may be cached."
+  else
+    echo "$name: ${REQS[$name]} requests, each a different entry (of $size)."
+  fi
+done
+[[ -n "$COUNT_NOTE" ]] && echo "$COUNT_NOTE" && echo "commands sent over the whole count pass: $MIX"
+[[ "$DB" == sqlite ]] && echo "q/req: n/a on SQLite (counted on MySQL only)."
+[[ -n "$INDEX_LINE" ]] && echo "$INDEX_LINE"
+echo "server peak RSS: $(( RSS_KB / 1024 )) MB"
+log_summary "$WORK/server.log"
+[[ -f "$WORK/count-server.log" ]] && log_summary "$WORK/count-server.log" "count pass server log"
+exit 0
