@@ -51,7 +51,12 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
                 .busy_timeout(statement_timeout)
         });
     } else {
-        co.max_connections(opts.max_connections).min_connections(1);
+        // A connection in steady use needs no ping before each statement (sqlx already pings
+        // it when it comes back to the pool); one idle for a while may have been dropped by
+        // the server, so it is checked first.
+        co.max_connections(opts.max_connections)
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(10));
         co.map_sqlx_mysql_pool_opts(move |pool| {
             pool.after_connect(move |conn, _meta| {
                 Box::pin(async move { limit_mysql_session(conn, statement_timeout).await })
