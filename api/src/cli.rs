@@ -1,4 +1,5 @@
-//! Operator commands: `import`, `import-txt`, `seed --synthetic`, and the demo catalog.
+//! Operator commands: opening the database with one-line start-up errors, `import`,
+//! `import-txt`, `seed --synthetic`, and the demo catalog.
 
 use std::path::Path;
 
@@ -8,6 +9,42 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use service::ServiceError;
 use service::import::{ImportNovel, decode_text, import_novel, split_chapters};
 use tokio::io::AsyncBufReadExt;
+
+use crate::config::Config;
+
+/// Opens the pool after one fast connection attempt, so that a start-up failure is one line
+/// that names the fix (a dead server, a missing database, an SQLite file without `mode=rwc`)
+/// within seconds, instead of a pool timing out.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = &config.database_url;
+    migration::database::check_reachable(url)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let db = service::db::connect(
+        url,
+        &service::db::DbOptions {
+            max_connections: config.db_max_connections,
+            ..Default::default()
+        },
+    )
+    .await
+    // `DbErr` repeats its source in its own message: print it once, without the chain.
+    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", migration::database::describe(url)))?;
+    tracing::info!(
+        backend = service::db::backend_name(&db),
+        database = %migration::database::describe(url),
+        "database connected"
+    );
+    Ok(db)
+}
+
+/// Applies pending migrations (the server's `AUTO_MIGRATE`).
+pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm_migration::MigratorTrait;
+    migration::Migrator::up(db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))
+}
 
 /// The demo catalog shipped in the binary (public-domain classics).
 pub const DEMO_CATALOG: &str = include_str!("../../data/demo.jsonl");
