@@ -32,7 +32,8 @@ enum Command {
         #[arg(long, global = true)]
         force: bool,
     },
-    /// Import novels from a JSON Lines file (one novel per line).
+    /// Import novels from a JSON Lines file (one novel per line; --help lists every field).
+    #[command(after_long_help = api::cli::IMPORT_FORMAT_HELP)]
     Import {
         /// The `.jsonl` file.
         file: PathBuf,

@@ -8,5 +8,6 @@ mod auth;
 mod catalog;
 mod foundation;
 mod library;
+mod operator;
 mod proxy;
 mod search;
