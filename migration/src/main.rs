@@ -15,7 +15,14 @@ use sea_orm_migration::sea_orm::{ConnectOptions, Database};
 )]
 struct Cli {
     /// The database (default: sqlite://literature.db?mode=rwc, said loudly).
-    #[arg(short = 'u', long, env = "DATABASE_URL", global = true)]
+    // `hide_env_values`: `--help` would otherwise print the URL, password included.
+    #[arg(
+        short = 'u',
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     database_url: Option<String>,
     /// Allow fresh/refresh/reset when APP_ENV=production.
     #[arg(long, global = true)]

@@ -89,6 +89,10 @@ fn one_error_line(r: &Run) -> String {
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line on stderr, got: {}", r.stderr);
     assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    // Said once: no error source chained after a message that already contains it.
+    let reason = lines[0].trim_start_matches("error: ");
+    let head: String = reason.chars().take(24).collect();
+    assert_eq!(reason.matches(&head).count(), 1, "repeated: {reason}");
     lines[0].to_owned()
 }
 
@@ -306,6 +310,16 @@ async fn migration_cli_says_which_default_file_it_migrates() {
         r.stderr
     );
     assert!(file.exists());
+
+    // `--help` shows where the URL comes from, never its value.
+    let r = run(
+        "migration",
+        &["--help"],
+        &[("DATABASE_URL", "mysql://lit:hunter2@db/literature")],
+        dir.path(),
+    )
+    .await;
+    assert!(r.ok && r.stdout.contains("DATABASE_URL") && !r.stdout.contains("hunter2"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
