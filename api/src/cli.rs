@@ -1,4 +1,5 @@
-//! Operator commands: `import`, `import-txt`, `seed --synthetic`, and the demo catalog.
+//! Operator commands: opening the database with one-line start-up errors, `import`,
+//! `import-txt`, `seed --synthetic`, and the demo catalog.
 
 use std::path::Path;
 
@@ -9,30 +10,149 @@ use service::ServiceError;
 use service::import::{ImportNovel, decode_text, import_novel, split_chapters};
 use tokio::io::AsyncBufReadExt;
 
+use crate::config::Config;
+
+/// Opens the pool after one fast connection attempt, so that a start-up failure is one line
+/// that names the fix (a dead server, a missing database, an SQLite file without `mode=rwc`)
+/// within seconds, instead of a pool timing out.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = &config.database_url;
+    migration::database::check_reachable(url)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let db = service::db::connect(url, &config.db_options())
+        .await
+        // `DbErr` repeats its source in its own message: print it once, without the chain.
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", migration::database::describe(url)))?;
+    tracing::info!(
+        backend = service::db::backend_name(&db),
+        database = %migration::database::describe(url),
+        "database connected"
+    );
+    Ok(db)
+}
+
+/// Applies pending migrations (the server's `AUTO_MIGRATE`).
+pub async fn migrate_up(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm_migration::MigratorTrait;
+    migration::Migrator::up(db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("applying migrations failed: {e}"))
+}
+
+/// `literature import --help`: the JSON Lines format, field by field (the README's "Import"
+/// section and `docs/import.schema.json` say the same).
+pub const IMPORT_FORMAT_HELP: &str = "\
+FORMAT
+  UTF-8 JSON Lines: one novel per line, one JSON object per novel. Blank lines are skipped;
+  unknown fields are an error. JSON Schema of one line: docs/import.schema.json.
+
+  {\"title\":\"西游记\",\"author\":\"吴承恩\",\"channel\":\"male\",\"category\":\"古典名著\",
+   \"subcategory\":\"神魔\",\"status\":\"finished\",\"intro\":\"…\",\"heat\":9800,
+   \"chapters\":[{\"title\":\"第一回 灵根育孕源流出\",\"content\":\"诗曰：混沌未分天地乱……\"}]}
+
+FIELDS (a novel is identified by title + author; importing it again updates it)
+  title          string, required   1-200 characters (trimmed)
+  author         string, required   1-100 characters (trimmed)
+  channel        string, required   \"male\" or \"female\"
+  category       string, required   top-level category, 1-64 characters, no '/'
+  subcategory    string, optional   category under `category` that the novel is filed in,
+                                    1-64 characters, no '/'
+  status         string, optional   \"serial\" or \"finished\" (new novels: serial)
+  intro          string, optional   the blurb (new novels: empty)
+  cover_url      string, optional   at most 512 characters (new novels: empty)
+  heat           integer, optional  >= 0; orders the hot ranking and search ties (new: 0)
+  collect_count  integer, optional  >= 0; orders the collect ranking (new: 0)
+  chapters       array, required    1-50000 chapters in reading order: entry n is chapter n
+    .title       string, required   1-200 characters (trimmed)
+    .content     string, required   plain text, not blank; kept as given (line breaks are
+                                    paragraphs); its word count is its non-space characters
+
+RE-IMPORTING
+  An optional field left out keeps the stored value. Chapter n replaces the stored chapter n
+  when its title or text differ; stored chapters past the end of `chapters` are kept. A novel
+  or chapter whose content is already stored as given is not written at all (its updated_at
+  and ETag stay; counted as unchanged). Heat and collect_count changes are saved without
+  moving the novel up the \"latest\" order. Categories that do not exist yet are created and
+  listed in the summary (\"created categories: ...\"): check them for typos.
+
+OUTCOME
+  Each novel is one transaction; a bad line is reported with its line number and skipped; the
+  command prints a summary and exits non-zero when any line failed.";
+
 /// The demo catalog shipped in the binary (public-domain classics).
 pub const DEMO_CATALOG: &str = include_str!("../../data/demo.jsonl");
 
+/// What an import did. Unchanged novels and chapters were not written at all.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
+    pub unchanged: usize,
     pub chapters_added: usize,
     pub chapters_updated: usize,
+    pub chapters_unchanged: usize,
+    /// Categories the import created (`name (channel)` or `parent/name (channel)`): a typo in
+    /// a category name shows up here instead of silently becoming a new category.
+    pub categories_created: Vec<String>,
     pub failed: Vec<(usize, String)>,
+}
+
+impl ImportSummary {
+    fn add(&mut self, outcome: service::import::ImportOutcome) {
+        if outcome.created {
+            self.created += 1;
+        } else if outcome.changed {
+            self.updated += 1;
+        } else {
+            self.unchanged += 1;
+        }
+        self.chapters_added += outcome.chapters_added;
+        self.chapters_updated += outcome.chapters_updated;
+        self.chapters_unchanged += outcome.chapters_unchanged;
+        for c in outcome.categories_created {
+            if !self.categories_created.contains(&c) {
+                self.categories_created.push(c);
+            }
+        }
+    }
+
+    /// Tells every instance to drop its caches and rebuild its search index, unless nothing
+    /// was written (a nightly re-import of an unchanged catalog costs no cache refills).
+    async fn announce(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        if self.created + self.updated > 0 {
+            service::catalog_cache::bump_catalog_version(db).await?;
+        }
+        Ok(())
+    }
+
+    pub fn novels(&self) -> usize {
+        self.created + self.updated + self.unchanged
+    }
 }
 
 impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "imported {} novels ({} new, {} updated), {} chapters added, {} updated; {} lines failed",
-            self.created + self.updated,
+            "imported {} novels ({} new, {} updated, {} unchanged), chapters: {} added, {} updated, {} unchanged; {} lines failed",
+            self.novels(),
             self.created,
             self.updated,
+            self.unchanged,
             self.chapters_added,
             self.chapters_updated,
+            self.chapters_unchanged,
             self.failed.len()
-        )
+        )?;
+        if !self.categories_created.is_empty() {
+            write!(
+                f,
+                "; created categories: {}",
+                self.categories_created.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -59,13 +179,7 @@ async fn import_line(
     let novel: ImportNovel =
         serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let outcome = import_novel(db, &novel).await.map_err(|e| reason(&e))?;
-    if outcome.created {
-        summary.created += 1;
-    } else {
-        summary.updated += 1;
-    }
-    summary.chapters_added += outcome.chapters_added;
-    summary.chapters_updated += outcome.chapters_updated;
+    summary.add(outcome);
     Ok(())
 }
 
@@ -97,10 +211,10 @@ pub async fn import_jsonl(db: &DatabaseConnection, path: &Path) -> anyhow::Resul
             bar.suspend(|| eprintln!("line {n}: {why}"));
             summary.failed.push((n, why));
         }
-        bar.set_message(format!("{} novels", summary.created + summary.updated));
+        bar.set_message(format!("{} novels", summary.novels()));
     }
     bar.finish_and_clear();
-    service::catalog_cache::bump_catalog_version(db).await?;
+    summary.announce(db).await?;
     Ok(summary)
 }
 
@@ -120,14 +234,8 @@ pub async fn import_txt(
     let outcome = import_novel(db, &novel)
         .await
         .map_err(|e| anyhow::anyhow!(reason(&e)))?;
-    if outcome.created {
-        summary.created = 1;
-    } else {
-        summary.updated = 1;
-    }
-    summary.chapters_added = outcome.chapters_added;
-    summary.chapters_updated = outcome.chapters_updated;
-    service::catalog_cache::bump_catalog_version(db).await?;
+    summary.add(outcome);
+    summary.announce(db).await?;
     Ok(summary)
 }
 

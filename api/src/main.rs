@@ -1,4 +1,5 @@
-//! The `literature` binary: `serve` (default) runs the HTTP server.
+//! The `literature` binary: `serve` (default) runs the HTTP server; `migrate`, `import`,
+//! `import-txt` and `seed` are the operator's and editor's commands.
 
 use std::path::PathBuf;
 
@@ -6,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use api::config::Config;
+use migration::command::MigrateCommand;
 
 #[derive(Parser)]
 #[command(
@@ -22,7 +24,16 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
-    /// Import novels from a JSON Lines file (one novel per line).
+    /// Apply, roll back or list schema migrations (the same as the `migration` CLI).
+    Migrate {
+        #[command(subcommand)]
+        command: MigrateCommand,
+        /// Allow fresh/refresh/reset with APP_ENV=production (they drop every table).
+        #[arg(long, global = true)]
+        force: bool,
+    },
+    /// Import novels from a JSON Lines file (one novel per line; --help lists every field).
+    #[command(after_long_help = api::cli::IMPORT_FORMAT_HELP)]
     Import {
         /// The `.jsonl` file.
         file: PathBuf,
@@ -62,7 +73,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let _ = dotenvy::dotenv();
-    api::telemetry::init();
+    if let Err(e) = api::telemetry::init() {
+        eprintln!("{e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -73,6 +87,7 @@ async fn main() -> std::process::ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Migrate { command, force } => migrate(config, command, force).await,
         Command::Import { file } => operator(config, async |db| {
             let summary = api::cli::import_jsonl(&db, &file).await?;
             println!("{summary}");
@@ -143,22 +158,27 @@ async fn operator(
 }
 
 async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    use anyhow::Context;
-    use sea_orm_migration::MigratorTrait;
-    let db = service::db::connect(&config.database_url, &config.db_options())
-        .await
-        .context("cannot connect to the database (check DATABASE_URL)")?;
-    tracing::info!(
-        backend = service::db::backend_name(&db),
-        "database connected"
-    );
+    let db = api::cli::open_database(config).await?;
     if config.auto_migrate {
-        migration::Migrator::up(&db, None)
-            .await
-            .context("applying migrations failed")?;
+        api::cli::migrate_up(&db).await?;
         tracing::info!("migrations are up to date");
     }
     Ok(db)
+}
+
+/// `literature migrate <cmd>`: the `migration` CLI's commands, on the configured database.
+async fn migrate(config: Config, cmd: MigrateCommand, force: bool) -> anyhow::Result<()> {
+    eprintln!(
+        "migrate {} on {}",
+        cmd.name(),
+        migration::database::describe(&config.database_url)
+    );
+    migration::command::check_allowed(&cmd, config.is_production(), force)
+        .map_err(anyhow::Error::msg)?;
+    let db = api::cli::open_database(&config).await?;
+    let result = migration::command::run(&db, &cmd).await;
+    let _ = db.close().await;
+    result.map_err(|e| anyhow::anyhow!("migrate {} failed: {e}", cmd.name()))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

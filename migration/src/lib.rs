@@ -2,6 +2,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod command;
+pub mod database;
 mod helpers;
 mod m20261122_000001_users_and_auth;
 mod m20261122_000002_catalog;

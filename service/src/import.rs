@@ -52,8 +52,14 @@ pub struct ImportChapter {
 pub struct ImportOutcome {
     pub novel_id: i64,
     pub created: bool,
+    /// False when the novel was already stored exactly so: nothing was written, its
+    /// `updated_at` and chapter ETags stay as they were.
+    pub changed: bool,
     pub chapters_added: usize,
     pub chapters_updated: usize,
+    pub chapters_unchanged: usize,
+    /// Categories this import created, as `name (channel)` or `parent/name (channel)`.
+    pub categories_created: Vec<String>,
 }
 
 fn bad(msg: impl Into<String>) -> ServiceError {
@@ -113,12 +119,13 @@ pub fn word_count(text: &str) -> i64 {
     text.chars().filter(|c| !c.is_whitespace()).count() as i64
 }
 
+/// Finds or creates a category; `true` when this call created it.
 async fn upsert_category(
     db: &impl ConnectionTrait,
     channel: &str,
     name: &str,
     parent: Option<(i64, &str)>,
-) -> ServiceResult<i64> {
+) -> ServiceResult<(i64, bool)> {
     let path = match parent {
         Some((_, parent_name)) => format!("{parent_name}/{name}"),
         None => name.to_owned(),
@@ -130,7 +137,7 @@ async fn upsert_category(
             .one(db)
     };
     if let Some(c) = find().await? {
-        return Ok(c.id);
+        return Ok((c.id, false));
     }
     let row = category::ActiveModel {
         id: NotSet,
@@ -142,10 +149,10 @@ async fn upsert_category(
         sort_order: Set(0),
         created_at: Set(Utc::now()),
     };
-    crate::db::insert_ignore(db, [row]).await?;
+    let inserted = crate::db::insert_ignore(db, [row]).await?;
     find()
         .await?
-        .map(|c| c.id)
+        .map(|c| (c.id, inserted > 0))
         .ok_or_else(|| ServiceError::Internal("category vanished".into()))
 }
 
@@ -170,10 +177,20 @@ async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<
     let now = Utc::now();
     let title = n.title.trim();
     let author = n.author.trim();
-    let top = upsert_category(db, &n.channel, n.category.trim(), None).await?;
+    let top_name = n.category.trim();
+    let mut categories_created = Vec::new();
+    let (top, top_new) = upsert_category(db, &n.channel, top_name, None).await?;
+    if top_new {
+        categories_created.push(format!("{top_name} ({})", n.channel));
+    }
     let leaf = match &n.subcategory {
         Some(sub) => {
-            upsert_category(db, &n.channel, sub.trim(), Some((top, n.category.trim()))).await?
+            let sub = sub.trim();
+            let (id, new) = upsert_category(db, &n.channel, sub, Some((top, top_name))).await?;
+            if new {
+                categories_created.push(format!("{top_name}/{sub} ({})", n.channel));
+            }
+            id
         }
         None => top,
     };
@@ -183,8 +200,10 @@ async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<
         .one(db)
         .await?;
     let created = existing.is_none();
-    let mut am = match existing {
-        Some(m) => m.into_active_model(),
+    // The stored row (or a new one), with only differing fields set, so that an unchanged
+    // novel is not written at all.
+    let mut am = match &existing {
+        Some(m) => m.clone().into_active_model(),
         None => novel::ActiveModel {
             id: NotSet,
             title: Set(title.to_owned()),
@@ -197,60 +216,128 @@ async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<
             status: Set(NovelStatus::Serial.as_str().to_owned()),
             word_count: Set(0),
             chapter_count: Set(0),
+            updated_at: Set(now),
             ..Default::default()
         },
     };
-    am.category_id = Set(leaf);
-    am.top_category_id = Set(top);
-    am.channel = Set(n.channel.clone());
+    // What readers see changed: moves `updated_at` (the "latest" order). Heat and collect
+    // counts are statistics a nightly import refreshes: written, but not an update.
+    let mut content_changed = false;
+    let mut stats_changed = false;
+    macro_rules! set_if_differs {
+        ($field:ident, $value:expr, $flag:ident) => {{
+            let value = $value;
+            if existing.as_ref().is_none_or(|m| m.$field != value) {
+                am.$field = Set(value);
+                $flag = true;
+            }
+        }};
+    }
+    set_if_differs!(category_id, leaf, content_changed);
+    set_if_differs!(top_category_id, top, content_changed);
+    set_if_differs!(channel, n.channel.clone(), content_changed);
     if let Some(s) = &n.status {
-        am.status = Set(s.clone());
+        set_if_differs!(status, s.clone(), content_changed);
     }
     if let Some(i) = &n.intro {
-        am.intro = Set(i.trim().to_owned());
+        set_if_differs!(intro, i.trim().to_owned(), content_changed);
     }
     if let Some(c) = &n.cover_url {
-        am.cover_url = Set(c.trim().to_owned());
+        set_if_differs!(cover_url, c.trim().to_owned(), content_changed);
     }
     if let Some(h) = n.heat {
-        am.heat = Set(h);
+        set_if_differs!(heat, h, stats_changed);
     }
     if let Some(c) = n.collect_count {
-        am.collect_count = Set(c);
+        set_if_differs!(collect_count, c, stats_changed);
     }
-    am.updated_at = Set(now);
-    let saved = am.save(db).await?;
-    let novel_id = match saved.id {
-        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => id,
-        NotSet => return Err(ServiceError::Internal("novel id missing after save".into())),
+    let novel_id = match &existing {
+        Some(m) => m.id,
+        None => am.clone().insert(db).await?.id,
     };
 
-    let known: HashMap<i32, i64> = chapter::Entity::find()
+    let (chapters_added, chapters_updated, chapters_unchanged) =
+        upsert_chapters(db, novel_id, n, now).await?;
+    let chapters_changed = chapters_added + chapters_updated > 0;
+    if !created && (content_changed || stats_changed || chapters_changed) {
+        if content_changed || chapters_changed {
+            am.updated_at = Set(now);
+        }
+        am.update(db).await?;
+    }
+    if created || chapters_changed {
+        refresh_novel_totals(db, novel_id).await?;
+    }
+    Ok(ImportOutcome {
+        novel_id,
+        created,
+        changed: created || content_changed || stats_changed || chapters_changed,
+        chapters_added,
+        chapters_updated,
+        chapters_unchanged,
+        categories_created,
+    })
+}
+
+/// Upserts a novel's chapters by position; a chapter whose title and text are as stored is
+/// not written. Stored texts are compared a batch at a time, so memory stays bounded for long
+/// novels. Returns (added, updated, unchanged).
+async fn upsert_chapters(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+    n: &ImportNovel,
+    now: chrono::DateTime<Utc>,
+) -> ServiceResult<(usize, usize, usize)> {
+    let known: HashMap<i32, (i64, String)> = chapter::Entity::find()
         .select_only()
         .column(chapter::Column::Position)
         .column(chapter::Column::Id)
+        .column(chapter::Column::Title)
         .filter(chapter::Column::NovelId.eq(novel_id))
-        .into_tuple::<(i32, i64)>()
+        .into_tuple::<(i32, i64, String)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|(p, id, t)| (p, (id, t)))
         .collect();
-    let mut updated = 0;
     let mut fresh: Vec<(i32, &ImportChapter)> = Vec::new();
+    let mut stored: Vec<(i64, &String, &ImportChapter)> = Vec::new();
     for (i, c) in n.chapters.iter().enumerate() {
         let position = i32::try_from(i + 1).map_err(|_| bad("too many chapters"))?;
         match known.get(&position) {
-            Some(&id) => {
-                chapter::Entity::update_many()
-                    .col_expr(chapter::Column::Title, Expr::value(c.title.trim()))
-                    .col_expr(
-                        chapter::Column::WordCount,
-                        Expr::value(word_count(&c.content)),
-                    )
-                    .col_expr(chapter::Column::UpdatedAt, Expr::value(now))
-                    .filter(chapter::Column::Id.eq(id))
-                    .exec(db)
-                    .await?;
+            Some((id, stored_title)) => stored.push((*id, stored_title, c)),
+            None => fresh.push((position, c)),
+        }
+    }
+    let (mut updated, mut unchanged) = (0, 0);
+    for batch in stored.chunks(BATCH) {
+        let texts: HashMap<i64, String> = chapter_content::Entity::find()
+            .select_only()
+            .column(chapter_content::Column::ChapterId)
+            .column(chapter_content::Column::Content)
+            .filter(chapter_content::Column::ChapterId.is_in(batch.iter().map(|b| b.0)))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for &(id, stored_title, c) in batch {
+            let text_same = texts.get(&id).is_some_and(|t| *t == c.content);
+            if text_same && stored_title == c.title.trim() {
+                unchanged += 1;
+                continue;
+            }
+            chapter::Entity::update_many()
+                .col_expr(chapter::Column::Title, Expr::value(c.title.trim()))
+                .col_expr(
+                    chapter::Column::WordCount,
+                    Expr::value(word_count(&c.content)),
+                )
+                .col_expr(chapter::Column::UpdatedAt, Expr::value(now))
+                .filter(chapter::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+            if !text_same {
                 chapter_content::Entity::update_many()
                     .col_expr(
                         chapter_content::Column::Content,
@@ -259,9 +346,8 @@ async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<
                     .filter(chapter_content::Column::ChapterId.eq(id))
                     .exec(db)
                     .await?;
-                updated += 1;
             }
-            None => fresh.push((position, c)),
+            updated += 1;
         }
     }
     for batch in fresh.chunks(BATCH) {
@@ -275,13 +361,7 @@ async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<
         )
         .await?;
     }
-    refresh_novel_totals(db, novel_id).await?;
-    Ok(ImportOutcome {
-        novel_id,
-        created,
-        chapters_added: fresh.len(),
-        chapters_updated: updated,
-    })
+    Ok((fresh.len(), updated, unchanged))
 }
 
 /// Inserts chapters and their text: two multi-row inserts and one id lookup.
@@ -463,11 +543,13 @@ pub async fn seed_synthetic(
     ];
     let mut leaves: Vec<(i64, i64, &str)> = Vec::new();
     for (channel, top, subs) in TOPS {
-        let top_id = upsert_category(db, channel, top, None).await?;
+        let (top_id, _) = upsert_category(db, channel, top, None).await?;
         for sub in *subs {
             leaves.push((
                 top_id,
-                upsert_category(db, channel, sub, Some((top_id, top))).await?,
+                upsert_category(db, channel, sub, Some((top_id, top)))
+                    .await?
+                    .0,
                 channel,
             ));
         }

@@ -569,7 +569,8 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
             .map(|c| c["id"].as_i64().unwrap())
             .collect();
 
-    // Again, with a changed chapter and two new ones: same novel, chapters upserted by position.
+    // Again, with a changed chapter and two new ones: same novel, chapters upserted by
+    // position; the two chapters as stored are left alone.
     n.chapters[1].content = "改过的第二章。".into();
     n.chapters.extend(chapters(5, "重复").into_iter().skip(3));
     n.heat = Some(99);
@@ -579,9 +580,10 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
             second.novel_id,
             second.created,
             second.chapters_added,
-            second.chapters_updated
+            second.chapters_updated,
+            second.chapters_unchanged
         ),
-        (id, false, 2, 3)
+        (id, false, 2, 1, 2)
     );
     assert_eq!(app.count("novels").await, 1);
     assert_eq!(app.count("chapters").await, 5);
@@ -654,9 +656,9 @@ async fn jsonl_import_reports_bad_lines(app: TestApp) {
         summary.failed
     );
     assert!(summary.to_string().contains("3 lines failed"));
-    // Idempotent: the same file again updates, never duplicates.
+    // Idempotent: the same file again changes nothing and never duplicates.
     let again = api::cli::import_jsonl(&app.db, &path).await.unwrap();
-    assert_eq!((again.created, again.updated), (0, 2));
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
     assert_eq!(app.count("novels").await, 2);
     assert_eq!(app.count("chapters").await, 2);
 }

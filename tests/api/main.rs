@@ -10,6 +10,7 @@ mod contract;
 mod foundation;
 mod hardening;
 mod library;
+mod operator;
 mod proxy;
 mod search;
 mod sessions;
