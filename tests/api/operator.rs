@@ -36,7 +36,9 @@ fn bin(name: &str) -> PathBuf {
             .to_owned();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "api", "-p", "migration", "--bins"])
+        // The same selection as `cargo test --workspace` (all targets, so dependency features
+        // are unified the same way): fresh artifacts are reused, nothing is compiled twice.
+        cmd.args(["build", "--quiet", "--workspace", "--all-targets"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if dir.ends_with("release") {
             cmd.arg("--release");
