@@ -9,6 +9,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 /// Used only outside production, with a loud warning at start-up.
 const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-do-not-use-in-production!";
 const MIN_JWT_SECRET_BYTES: usize = 32;
+const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -56,6 +57,22 @@ pub struct Config {
     /// How often each instance checks the shared catalog version (cache and search-index
     /// freshness after an import).
     pub catalog_poll_ms: u64,
+    /// Optional read replica for catalog reads and search-index builds.
+    pub database_replica_url: Option<String>,
+    /// A replica further behind than this is not used (catalog reads go to the primary).
+    pub replica_max_lag_secs: u64,
+    /// How often the replica's health and delay are checked.
+    pub replica_check_ms: u64,
+    /// Time allowed for a request's headers to arrive (and for an idle keep-alive connection
+    /// to start its next request).
+    pub header_read_timeout_ms: u64,
+    /// After SIGTERM: how long `/readyz` says 503 while still accepting connections (for load
+    /// balancers that poll it; 0 for nginx, which retries a refused connection elsewhere).
+    pub shutdown_drain_delay_ms: u64,
+    /// After SIGTERM and the drain delay: how long in-flight requests may take to finish.
+    pub shutdown_grace_secs: u64,
+    /// Bearer token for `GET /metrics`; unset means `/metrics` answers 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -142,6 +159,21 @@ impl Config {
             trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
             load_demo_catalog: boolean(get("LOAD_DEMO_CATALOG"), "LOAD_DEMO_CATALOG", true)?,
             catalog_poll_ms: number(get("CATALOG_POLL_MS"), "CATALOG_POLL_MS", 2000)?,
+            database_replica_url: get("DATABASE_REPLICA_URL"),
+            replica_max_lag_secs: number(get("REPLICA_MAX_LAG_SECS"), "REPLICA_MAX_LAG_SECS", 5)?,
+            replica_check_ms: number(get("REPLICA_CHECK_MS"), "REPLICA_CHECK_MS", 1000)?,
+            header_read_timeout_ms: number(
+                get("HEADER_READ_TIMEOUT_MS"),
+                "HEADER_READ_TIMEOUT_MS",
+                5000,
+            )?,
+            shutdown_drain_delay_ms: number(
+                get("SHUTDOWN_DRAIN_DELAY_MS"),
+                "SHUTDOWN_DRAIN_DELAY_MS",
+                0,
+            )?,
+            shutdown_grace_secs: number(get("SHUTDOWN_GRACE_SECS"), "SHUTDOWN_GRACE_SECS", 20)?,
+            metrics_token: get("METRICS_TOKEN").map(SecretString::from),
         };
         config.check()?;
         Ok(config)
@@ -179,6 +211,20 @@ impl Config {
             return Err(ConfigError(
                 "AUTH_RATE_LIMIT_PER_MINUTE must be at least 1".into(),
             ));
+        }
+        if self.header_read_timeout_ms == 0 || self.replica_check_ms == 0 {
+            return Err(ConfigError(
+                "HEADER_READ_TIMEOUT_MS and REPLICA_CHECK_MS must be at least 1".into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < MIN_METRICS_TOKEN_BYTES)
+        {
+            return Err(ConfigError(format!(
+                "METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_BYTES} characters"
+            )));
         }
         if self.wechat.app_id.is_some() != self.wechat.app_secret.is_some() {
             return Err(ConfigError(

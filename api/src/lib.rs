@@ -7,9 +7,11 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod telemetry;
 
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = routes
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", api))
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::map_response(json_errors))
@@ -63,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("handler panicked".into()).into_response()
         }))
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

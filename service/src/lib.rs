@@ -10,8 +10,10 @@ pub mod db;
 pub mod error;
 pub mod import;
 pub mod library;
+pub mod metrics;
 pub mod page;
 pub mod reader;
+pub mod replica;
 pub mod search;
 pub mod wechat;
 

@@ -46,13 +46,16 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers, 503 otherwise (and while draining after SIGTERM).
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
-        (status = 503, description = "The database does not answer", body = ErrorBody),
+        (status = 503, description = "The database does not answer, or the server is draining", body = ErrorBody),
     ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
+    if state.lifecycle.is_draining() {
+        return Err(ApiError::Unavailable("draining".into()));
+    }
     let ok = tokio::time::timeout(Duration::from_secs(2), service::db::ping(&state.db))
         .await
         .unwrap_or(false);
