@@ -108,6 +108,8 @@ impl AppState {
         {
             let (catalog, search) = (catalog.clone(), search.clone());
             read.follow(move |db| {
+                // A switch may land on a database that is a little behind or ahead.
+                catalog.clear();
                 vec![
                     catalog.spawn_watcher(db.clone(), poll),
                     search.spawn_watcher(db, poll),
