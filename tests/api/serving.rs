@@ -236,7 +236,10 @@ async fn drain_finishes_in_flight_and_refuses_new(backend: Backend) {
         refused_after >= Duration::from_millis(600),
         "refused after {refused_after:?}, before the drain delay"
     );
-    assert!(!srv.server.is_finished(), "server stopped with a request in flight");
+    assert!(
+        !srv.server.is_finished(),
+        "server stopped with a request in flight"
+    );
 
     // The in-flight request completes and is committed.
     slow.write_all(rest.as_bytes()).await.unwrap();
@@ -248,8 +251,14 @@ async fn drain_finishes_in_flight_and_refuses_new(backend: Backend) {
         .unwrap();
     assert_eq!(drained, api::server::Drained::Clean);
     let user = login["user"]["id"].as_i64().unwrap();
-    let stored = service::reader::progress(&srv.db, user, novel).await.unwrap();
-    assert_eq!(stored.map(|p| p.offset), Some(42), "the drained write was lost");
+    let stored = service::reader::progress(&srv.db, user, novel)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.map(|p| p.offset),
+        Some(42),
+        "the drained write was lost"
+    );
 }
 
 /// A request still running when the grace period ends is cut, and the server says so.
