@@ -212,6 +212,14 @@ impl Config {
                 "AUTH_RATE_LIMIT_PER_MINUTE must be at least 1".into(),
             ));
         }
+        if let Some(replica) = &self.database_replica_url {
+            let scheme = |url: &str| url.split(':').next().unwrap_or("").to_owned();
+            if scheme(replica) != scheme(&self.database_url) {
+                return Err(ConfigError(
+                    "DATABASE_REPLICA_URL must use the same database kind as DATABASE_URL".into(),
+                ));
+            }
+        }
         if self.header_read_timeout_ms == 0 || self.replica_check_ms == 0 {
             return Err(ConfigError(
                 "HEADER_READ_TIMEOUT_MS and REPLICA_CHECK_MS must be at least 1".into(),

@@ -32,7 +32,8 @@ pub struct AppState {
     pub search: Search,
     /// The in-process WeChat emulator in development; kept alive with the state.
     pub emulator: Option<Arc<Emulator>>,
-    /// Where catalog reads go: the read replica while healthy, else the primary (`db`).
+    /// Catalog reads that miss the caches: pass `&state.read` as the connection. It reads the
+    /// replica while healthy (else the primary); reader data never goes through it.
     pub read: ReadRouting,
     /// Draining after SIGTERM (`/readyz` answers 503).
     pub lifecycle: Lifecycle,
@@ -81,14 +82,17 @@ impl AppState {
         let poll = std::time::Duration::from_millis(config.catalog_poll_ms.max(50));
         let read = match &config.database_replica_url {
             Some(url) => {
+                let mut pool = DbOptions {
+                    max_connections: config.db_max_connections,
+                    ..Default::default()
+                };
+                // A dead replica costs a read at most this long before it runs on the primary.
+                pool.acquire_timeout = std::time::Duration::from_secs(1);
                 let opts = ReplicaOptions {
                     url: url.clone(),
                     check_every: std::time::Duration::from_millis(config.replica_check_ms),
                     max_lag: std::time::Duration::from_secs(config.replica_max_lag_secs),
-                    pool: DbOptions {
-                        max_connections: config.db_max_connections,
-                        ..Default::default()
-                    },
+                    pool,
                 };
                 ReadRouting::with_replica(db.clone(), opts).await
             }
@@ -131,12 +135,6 @@ impl AppState {
             read,
             lifecycle: Lifecycle::default(),
         })
-    }
-
-    /// The connection for catalog reads that miss the caches (the replica when healthy).
-    /// Reader data never goes through here: it stays on `db`, the primary.
-    pub fn catalog_db(&self) -> DatabaseConnection {
-        self.read.db()
     }
 }
 

@@ -9,7 +9,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,6 +39,8 @@ struct Shared {
     /// The replica's pool once connected (kept while it is unhealthy, for metrics and retries).
     replica: Mutex<Option<DatabaseConnection>>,
     route: watch::Sender<Route>,
+    /// The health last logged (each switch is logged once, whoever notices it).
+    logged: Mutex<Option<bool>>,
 }
 
 /// Cheap to clone; one per process.
@@ -73,6 +78,7 @@ impl ReadRouting {
                 primary,
                 replica: Mutex::new(None),
                 route,
+                logged: Mutex::new(None),
             }),
         }
     }
@@ -81,8 +87,7 @@ impl ReadRouting {
     /// it in the background. A replica that is down at start never stops the start.
     pub async fn with_replica(primary: DatabaseConnection, opts: ReplicaOptions) -> Self {
         let routing = Self::primary_only(primary);
-        let mut logged = None;
-        routing.check(&opts, &mut logged).await;
+        routing.check(&opts).await;
         let monitor = routing.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(opts.check_every);
@@ -91,7 +96,7 @@ impl ReadRouting {
             // Stops when the last handle outside this task is gone.
             while Arc::strong_count(&monitor.shared) > 1 {
                 tick.tick().await;
-                monitor.check(&opts, &mut logged).await;
+                monitor.check(&opts).await;
             }
         });
         routing
@@ -141,38 +146,68 @@ impl ReadRouting {
         })
     }
 
-    /// One check; `logged` is the health last logged, so each switch is logged once.
-    async fn check(&self, opts: &ReplicaOptions, logged: &mut Option<bool>) {
+    /// One check of the replica; switches the route when its health changed.
+    async fn check(&self, opts: &ReplicaOptions) {
         let verdict = self.replica_health(opts).await;
         match (verdict, self.replica()) {
-            (Ok(()), Some(db)) => {
-                if *logged != Some(true) {
-                    tracing::info!("read replica healthy: catalog reads go to the replica");
-                    *logged = Some(true);
-                }
-                if !self.on_replica() {
-                    self.shared.route.send_replace(Route {
-                        db,
-                        on_replica: true,
-                    });
-                }
-            }
+            (Ok(()), Some(db)) => self.set_healthy(Some(db), "healthy"),
             (verdict, _) => {
                 let reason = verdict
                     .err()
                     .map_or_else(|| "not connected".to_owned(), |e| e.to_string());
-                if *logged != Some(false) {
-                    tracing::warn!(%reason, "read replica unusable: catalog reads use the primary");
-                    *logged = Some(false);
-                }
-                if self.on_replica() {
-                    crate::metrics::replica_fallback();
-                    self.shared.route.send_replace(Route {
-                        db: self.shared.primary.clone(),
-                        on_replica: false,
-                    });
-                }
+                self.set_healthy(None, &reason);
             }
+        }
+    }
+
+    /// Routes catalog reads to `replica` (healthy) or to the primary (`None`), logging a
+    /// change of health once.
+    fn set_healthy(&self, replica: Option<DatabaseConnection>, reason: &str) {
+        let healthy = replica.is_some();
+        {
+            let mut logged = self.shared.logged.lock().unwrap_or_else(|p| p.into_inner());
+            if *logged != Some(healthy) {
+                if healthy {
+                    tracing::info!("read replica healthy: catalog reads go to the replica");
+                } else {
+                    tracing::warn!(%reason, "read replica unusable: catalog reads use the primary");
+                }
+                *logged = Some(healthy);
+            }
+        }
+        if healthy == self.on_replica() {
+            return;
+        }
+        if !healthy {
+            crate::metrics::replica_fallback();
+        }
+        let route = match replica {
+            Some(db) => Route {
+                db,
+                on_replica: true,
+            },
+            None => Route {
+                db: self.shared.primary.clone(),
+                on_replica: false,
+            },
+        };
+        self.shared.route.send_replace(route);
+    }
+
+    /// Runs a read on the current route; a read the replica fails for a connection problem
+    /// drops the replica at once (until the monitor finds it healthy) and runs on the primary.
+    async fn read<T, F, Fut>(&self, run: F) -> Result<T, DbErr>
+    where
+        F: Fn(DatabaseConnection) -> Fut,
+        Fut: Future<Output = Result<T, DbErr>>,
+    {
+        let route = self.shared.route.borrow().clone();
+        match run(route.db).await {
+            Err(e) if route.on_replica && is_connection_error(&e) => {
+                self.set_healthy(None, &format!("a read failed: {e}"));
+                run(self.shared.primary.clone()).await
+            }
+            other => other,
         }
     }
 
@@ -264,4 +299,57 @@ fn seconds_behind(row: &sea_orm::QueryResult) -> Option<Option<u64>> {
         }
     }
     None
+}
+
+/// Catalog code takes `&impl ConnectionTrait`; given a `ReadRouting`, its reads go to the
+/// replica when healthy (with the retry above) and any write goes to the primary.
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for ReadRouting {
+    fn get_database_backend(&self) -> DbBackend {
+        self.shared.primary.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.shared.primary.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.shared.primary.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.read(|db| {
+            let stmt = stmt.clone();
+            async move { db.query_one_raw(stmt).await }
+        })
+        .await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.read(|db| {
+            let stmt = stmt.clone();
+            async move { db.query_all_raw(stmt).await }
+        })
+        .await
+    }
+}
+
+/// The server went away or could not be reached (not a bad statement).
+fn is_connection_error(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                **e,
+                Sqlx::Io(_)
+                    | Sqlx::Tls(_)
+                    | Sqlx::Protocol(_)
+                    | Sqlx::PoolTimedOut
+                    | Sqlx::PoolClosed
+                    | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
+    }
 }

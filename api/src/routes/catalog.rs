@@ -77,10 +77,7 @@ async fn categories(
         let prefs = service::reader::preferences(&state.db, ctx.user_id).await?;
         channel = prefs.channel.as_deref().and_then(Channel::parse);
     }
-    let nodes = state
-        .catalog
-        .categories(&state.catalog_db(), channel)
-        .await?;
+    let nodes = state.catalog.categories(&state.read, channel).await?;
     Ok(Json(nodes.iter().map(Category::from).collect()))
 }
 
@@ -154,10 +151,7 @@ async fn novels(
         per_page: q.per_page,
     }
     .into();
-    let paged = state
-        .catalog
-        .novels(&state.catalog_db(), &filter, page)
-        .await?;
+    let paged = state.catalog.novels(&state.read, &filter, page).await?;
     Ok(Json(Page::from_paged((*paged).clone(), NovelSummary::from)))
 }
 
@@ -175,7 +169,7 @@ async fn novel(
     user: MaybeUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<NovelDetail>> {
-    let detail = state.catalog.novel_detail(&state.catalog_db(), id).await?;
+    let detail = state.catalog.novel_detail(&state.read, id).await?;
     let (mut on_shelf, mut progress) = (None, None);
     if let Some(ctx) = user.0 {
         service::reader::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
@@ -237,10 +231,7 @@ async fn chapters(
         per_page: q.per_page,
     }
     .into();
-    let paged = state
-        .catalog
-        .chapters(&state.catalog_db(), id, order, page)
-        .await?;
+    let paged = state.catalog.chapters(&state.read, id, order, page).await?;
     Ok(Json(Page::from_paged((*paged).clone(), Chapter::from)))
 }
 
@@ -261,10 +252,7 @@ async fn chapter(
     headers: HeaderMap,
     Path((id, chapter_id)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let text = state
-        .catalog
-        .chapter(&state.catalog_db(), id, chapter_id)
-        .await?;
+    let text = state.catalog.chapter(&state.read, id, chapter_id).await?;
     let mut progress = None;
     let mut tag = format!(
         "c{}-{}-{}",
@@ -277,7 +265,7 @@ async fn chapter(
         // progress exists).
         let chapter_count = state
             .catalog
-            .novel_detail(&state.catalog_db(), id)
+            .novel_detail(&state.read, id)
             .await?
             .summary
             .chapter_count;
@@ -354,7 +342,7 @@ async fn recommendations(
     ValidatedQuery(q): ValidatedQuery<LimitQuery>,
 ) -> ApiResult<Json<Vec<NovelSummary>>> {
     let limit = q.limit.unwrap_or(4) as u64;
-    let list = service::catalog::recommendations(&state.catalog_db(), id, limit).await?;
+    let list = service::catalog::recommendations(&state.read, id, limit).await?;
     Ok(Json(list.into_iter().map(NovelSummary::from).collect()))
 }
 
@@ -385,7 +373,7 @@ async fn rankings(
     let limit = q.limit.unwrap_or(10) as u64;
     let list = state
         .catalog
-        .ranking(&state.catalog_db(), kind, channel, limit)
+        .ranking(&state.read, kind, channel, limit)
         .await?;
     Ok(Json(list.iter().map(NovelSummary::from).collect()))
 }

@@ -66,7 +66,7 @@ pub struct SearchQuery {
 async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSummary>> {
     Ok(state
         .catalog
-        .summaries(&state.catalog_db(), ids)
+        .summaries(&state.read, ids)
         .await?
         .into_iter()
         .map(NovelSummary::from)
@@ -213,7 +213,7 @@ async fn hot(
     ValidatedQuery(params): ValidatedQuery<HotQuery>,
 ) -> ApiResult<Json<Vec<HotKeyword>>> {
     let limit = params.limit.unwrap_or(10) as u64;
-    let words = service::search::hot_keywords(&state.catalog_db(), limit).await?;
+    let words = service::search::hot_keywords(&state.read, limit).await?;
     Ok(Json(
         words
             .into_iter()
