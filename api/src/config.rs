@@ -352,4 +352,30 @@ mod tests {
                 .contains("APP_ENV")
         );
     }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.header_read_timeout_ms, 5000);
+        assert_eq!(c.shutdown_grace_secs, 20);
+        assert!(c.database_replica_url.is_none() && c.metrics_token.is_none());
+        let err = cfg(&[
+            ("DATABASE_URL", "mysql://a@h/db"),
+            ("DATABASE_REPLICA_URL", "sqlite://x.db"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("DATABASE_REPLICA_URL"), "{err}");
+        assert!(
+            cfg(&[
+                ("DATABASE_URL", "mysql://a@h/db"),
+                ("DATABASE_REPLICA_URL", "mysql://a@r/db"),
+            ])
+            .is_ok()
+        );
+        let err = cfg(&[("METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(err.0.contains("METRICS_TOKEN"), "{err}");
+        assert!(!err.0.contains("short"), "the token was echoed");
+        let err = cfg(&[("HEADER_READ_TIMEOUT_MS", "0")]).unwrap_err();
+        assert!(err.0.contains("HEADER_READ_TIMEOUT_MS"), "{err}");
+    }
 }
