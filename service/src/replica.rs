@@ -2,9 +2,11 @@
 //! and search-index builds use the replica while it is healthy; everything a reader writes,
 //! and every read of a reader's own data, stays on the primary (read-your-writes).
 //!
-//! A monitor checks the replica every few hundred milliseconds: it must answer a ping and, on
-//! MySQL/MariaDB, be at most `max_lag` behind (`Seconds_Behind_Master`/`_Source`). Otherwise
-//! reads fall back to the primary, logged once per switch, and return when it is healthy again.
+//! A monitor checks the replica every `check_every` (`REPLICA_CHECK_MS`): it must answer a
+//! ping and, on MySQL/MariaDB, be at most `max_lag` behind (`Seconds_Behind_Master`/`_Source`).
+//! Otherwise reads fall back to the primary, logged once per switch, and return when it is
+//! healthy again. A read the replica fails with a connection error is rerun on the primary at
+//! once (and the replica dropped until the monitor finds it healthy).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
