@@ -9,6 +9,7 @@ pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
 /// Used only outside production, with a loud warning at start-up.
 const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-do-not-use-in-production!";
 const MIN_JWT_SECRET_BYTES: usize = 32;
+const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -63,6 +64,22 @@ pub struct Config {
     pub db_statement_timeout_ms: u64,
     /// The longest one WeChat call may take, retries included (login's one deadline).
     pub wechat_deadline_ms: u64,
+    /// Optional read replica for catalog reads and search-index builds.
+    pub database_replica_url: Option<String>,
+    /// A replica further behind than this is not used (catalog reads go to the primary).
+    pub replica_max_lag_secs: u64,
+    /// How often the replica's health and delay are checked.
+    pub replica_check_ms: u64,
+    /// Time allowed for a request's headers to arrive (and for an idle keep-alive connection
+    /// to start its next request).
+    pub header_read_timeout_ms: u64,
+    /// After SIGTERM: how long `/readyz` says 503 while still accepting connections (for load
+    /// balancers that poll it; 0 for nginx, which retries a refused connection elsewhere).
+    pub shutdown_drain_delay_ms: u64,
+    /// After SIGTERM and the drain delay: how long in-flight requests may take to finish.
+    pub shutdown_grace_secs: u64,
+    /// Bearer token for `GET /metrics`; unset means `/metrics` answers 404.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -156,6 +173,21 @@ impl Config {
                 3000,
             )?,
             wechat_deadline_ms: number(get("WECHAT_DEADLINE_MS"), "WECHAT_DEADLINE_MS", 6000)?,
+            database_replica_url: get("DATABASE_REPLICA_URL"),
+            replica_max_lag_secs: number(get("REPLICA_MAX_LAG_SECS"), "REPLICA_MAX_LAG_SECS", 5)?,
+            replica_check_ms: number(get("REPLICA_CHECK_MS"), "REPLICA_CHECK_MS", 1000)?,
+            header_read_timeout_ms: number(
+                get("HEADER_READ_TIMEOUT_MS"),
+                "HEADER_READ_TIMEOUT_MS",
+                5000,
+            )?,
+            shutdown_drain_delay_ms: number(
+                get("SHUTDOWN_DRAIN_DELAY_MS"),
+                "SHUTDOWN_DRAIN_DELAY_MS",
+                0,
+            )?,
+            shutdown_grace_secs: number(get("SHUTDOWN_GRACE_SECS"), "SHUTDOWN_GRACE_SECS", 20)?,
+            metrics_token: get("METRICS_TOKEN").map(SecretString::from),
         };
         config.check()?;
         Ok(config)
@@ -202,6 +234,28 @@ impl Config {
             return Err(ConfigError(
                 "AUTH_RATE_LIMIT_PER_MINUTE must be at least 1".into(),
             ));
+        }
+        if let Some(replica) = &self.database_replica_url {
+            let scheme = |url: &str| url.split(':').next().unwrap_or("").to_owned();
+            if scheme(replica) != scheme(&self.database_url) {
+                return Err(ConfigError(
+                    "DATABASE_REPLICA_URL must use the same database kind as DATABASE_URL".into(),
+                ));
+            }
+        }
+        if self.header_read_timeout_ms == 0 || self.replica_check_ms == 0 {
+            return Err(ConfigError(
+                "HEADER_READ_TIMEOUT_MS and REPLICA_CHECK_MS must be at least 1".into(),
+            ));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().len() < MIN_METRICS_TOKEN_BYTES)
+        {
+            return Err(ConfigError(format!(
+                "METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_BYTES} characters"
+            )));
         }
         if self.wechat.app_id.is_some() != self.wechat.app_secret.is_some() {
             return Err(ConfigError(
@@ -337,5 +391,31 @@ mod tests {
                 .0
                 .contains("APP_ENV")
         );
+    }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.header_read_timeout_ms, 5000);
+        assert_eq!(c.shutdown_grace_secs, 20);
+        assert!(c.database_replica_url.is_none() && c.metrics_token.is_none());
+        let err = cfg(&[
+            ("DATABASE_URL", "mysql://a@h/db"),
+            ("DATABASE_REPLICA_URL", "sqlite://x.db"),
+        ])
+        .unwrap_err();
+        assert!(err.0.contains("DATABASE_REPLICA_URL"), "{err}");
+        assert!(
+            cfg(&[
+                ("DATABASE_URL", "mysql://a@h/db"),
+                ("DATABASE_REPLICA_URL", "mysql://a@r/db"),
+            ])
+            .is_ok()
+        );
+        let err = cfg(&[("METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(err.0.contains("METRICS_TOKEN"), "{err}");
+        assert!(!err.0.contains("short"), "the token was echoed");
+        let err = cfg(&[("HEADER_READ_TIMEOUT_MS", "0")]).unwrap_err();
+        assert!(err.0.contains("HEADER_READ_TIMEOUT_MS"), "{err}");
     }
 }

@@ -9,9 +9,11 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod telemetry;
 
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = routes
         .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", api))
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::map_response(json_errors))
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::bounded,
         ))
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

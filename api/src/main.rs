@@ -58,6 +58,12 @@ enum Command {
         #[arg(long)]
         intro: Option<String>,
     },
+    /// Run only the WeChat emulator (development and the cluster test; refused in production).
+    Emulator {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: std::net::SocketAddr,
+    },
     /// Fill the database with a deterministic synthetic catalog (for benchmarks).
     Seed {
         /// Required: the only kind of seed there is, named so it is never run by accident.
@@ -88,6 +94,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate { command, force } => migrate(config, command, force).await,
+        Command::Emulator { bind } => emulator(&config, bind).await,
         Command::Import { file } => operator(config, async |db| {
             let summary = api::cli::import_jsonl(&db, &file).await?;
             println!("{summary}");
@@ -196,19 +203,47 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(%summary, "empty catalog: loaded the demo catalog");
     }
     let addr = config.bind_addr;
-    let state = api::build_state(config, db).await?;
+    let opts = api::server::ServeOptions::from_config(&config);
+    let state = api::build_state(config, db.clone()).await?;
+    let lifecycle = state.lifecycle.clone();
     let app = api::router(state);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("listening on http://{addr} (docs at http://{addr}/docs)");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    tracing::info!("shut down cleanly");
+    let drained = api::server::serve(listener, app, opts, lifecycle, shutdown_signal()).await;
+    // Writes run in tasks a hang-up cannot cancel: give them a moment to return their
+    // connections before the runtime stops.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still busy after 5 s; exiting anyway");
+    }
+    match drained {
+        api::server::Drained::Clean => tracing::info!("shut down cleanly"),
+        api::server::Drained::GraceExpired => {
+            tracing::warn!("shut down after SHUTDOWN_GRACE_SECS with requests still running")
+        }
+    }
+    Ok(())
+}
+
+/// A standalone WeChat emulator, shared by several local instances (the cluster test).
+async fn emulator(config: &Config, bind: std::net::SocketAddr) -> anyhow::Result<()> {
+    use service::wechat::emulator::{Emulator, EmulatorConfig};
+    anyhow::ensure!(
+        !config.is_production(),
+        "the WeChat emulator refuses to run in production"
+    );
+    let emulator = Emulator::spawn(EmulatorConfig::default(), bind).await?;
+    println!(
+        "WeChat emulator on {} (WECHAT_API_BASE={0} WECHAT_APP_ID={} WECHAT_APP_SECRET={}); counters at {0}/_emulator/stats",
+        emulator.base_url,
+        emulator.app_id(),
+        emulator.app_secret()
+    );
+    shutdown_signal().await;
     Ok(())
 }
 

@@ -8,12 +8,15 @@ use secrecy::SecretString;
 use service::account::LoginCodes;
 use service::auth::AuthSettings;
 use service::catalog_cache::CatalogCache;
+use service::db::DbOptions;
+use service::replica::{ReadRouting, ReplicaOptions};
 use service::search::Search;
 use service::wechat::WechatClient;
 use service::wechat::emulator::{Emulator, EmulatorConfig};
 use service::wechat::token::AccessTokenManager;
 
 use crate::config::Config;
+use crate::server::Lifecycle;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -29,10 +32,16 @@ pub struct AppState {
     pub search: Search,
     /// The in-process WeChat emulator in development; kept alive with the state.
     pub emulator: Option<Arc<Emulator>>,
+    /// Catalog reads that miss the caches: pass `&state.read` as the connection. It reads the
+    /// replica while healthy (else the primary); reader data never goes through it.
+    pub read: ReadRouting,
+    /// Draining after SIGTERM (`/readyz` answers 503).
+    pub lifecycle: Lifecycle,
 }
 
 impl AppState {
     pub async fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        crate::metrics::install();
         let auth = AuthSettings::new(
             &config.jwt_secret,
             chrono::Duration::seconds(config.access_token_ttl_secs),
@@ -74,11 +83,48 @@ impl AppState {
         let auth_limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
         spawn_limiter_gc(&auth_limiter);
         let poll = std::time::Duration::from_millis(config.catalog_poll_ms.max(50));
+        let read = match &config.database_replica_url {
+            Some(url) => {
+                let mut pool = DbOptions {
+                    max_connections: config.db_max_connections,
+                    ..Default::default()
+                };
+                // A dead replica costs a read at most this long before it runs on the primary.
+                pool.acquire_timeout = std::time::Duration::from_secs(1);
+                let opts = ReplicaOptions {
+                    url: url.clone(),
+                    check_every: std::time::Duration::from_millis(config.replica_check_ms),
+                    max_lag: std::time::Duration::from_secs(config.replica_max_lag_secs),
+                    pool,
+                };
+                ReadRouting::with_replica(db.clone(), opts).await
+            }
+            None => ReadRouting::primary_only(db.clone()),
+        };
         let catalog = CatalogCache::default();
-        catalog.spawn_watcher(db.clone(), poll);
         auth.sessions.spawn_watcher(db.clone());
-        let search = Search::build(&db).await?;
-        search.spawn_watcher(db.clone(), poll);
+        let search = match Search::build(&read.db()).await {
+            Ok(s) => s,
+            Err(e) if read.on_replica() => {
+                tracing::warn!(error = %e, "search index build on the replica failed; using the primary");
+                Search::build(&db).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // The watchers read the same database as the catalog reads they keep fresh: an import
+        // becomes visible once the replica has it.
+        {
+            let (catalog, search) = (catalog.clone(), search.clone());
+            read.follow(move |db| {
+                // A switch may land on a database that is a little behind or ahead.
+                catalog.clear();
+                vec![
+                    catalog.spawn_watcher(db.clone(), poll),
+                    search.spawn_watcher(db, poll),
+                ]
+            });
+        }
+        crate::metrics::spawn_index_sampler(&search);
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -90,6 +136,8 @@ impl AppState {
             catalog,
             search,
             emulator,
+            read,
+            lifecycle: Lifecycle::default(),
         })
     }
 }

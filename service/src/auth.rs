@@ -310,7 +310,9 @@ pub async fn authenticate(
         return Err(ServiceError::Auth(AuthFailure::InvalidToken));
     }
     let now = now();
-    if settings.sessions.check(claims.sid, user_id, now).await {
+    let cached = settings.sessions.check(claims.sid, user_id, now).await;
+    crate::metrics::session_cache(cached);
+    if cached {
         return Ok(AuthContext {
             user_id,
             session_id: claims.sid,

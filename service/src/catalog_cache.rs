@@ -2,7 +2,7 @@
 //! dropped on every instance when an import bumps the shared catalog version.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -80,12 +80,10 @@ impl CatalogCache {
         db: &impl ConnectionTrait,
         channel: Option<Channel>,
     ) -> ServiceResult<Arc<Vec<CategoryNode>>> {
-        self.categories
-            .try_get_with(channel, async {
-                Ok(Arc::new(catalog::categories(db, channel).await?))
-            })
-            .await
-            .map_err(unshare)
+        cached(&self.categories, "categories", channel, async {
+            Ok(Arc::new(catalog::categories(db, channel).await?))
+        })
+        .await
     }
 
     pub async fn novel_detail(
@@ -93,12 +91,10 @@ impl CatalogCache {
         db: &impl ConnectionTrait,
         id: i64,
     ) -> ServiceResult<Arc<NovelDetail>> {
-        self.details
-            .try_get_with(id, async {
-                Ok(Arc::new(catalog::novel_detail(db, id).await?))
-            })
-            .await
-            .map_err(unshare)
+        cached(&self.details, "details", id, async {
+            Ok(Arc::new(catalog::novel_detail(db, id).await?))
+        })
+        .await
     }
 
     pub async fn chapter(
@@ -107,14 +103,12 @@ impl CatalogCache {
         novel_id: i64,
         chapter_id: i64,
     ) -> ServiceResult<Arc<ChapterText>> {
-        self.chapters
-            .try_get_with((novel_id, chapter_id), async {
-                Ok(Arc::new(
-                    catalog::chapter_text(db, novel_id, chapter_id).await?,
-                ))
-            })
-            .await
-            .map_err(unshare)
+        cached(&self.chapters, "chapters", (novel_id, chapter_id), async {
+            Ok(Arc::new(
+                catalog::chapter_text(db, novel_id, chapter_id).await?,
+            ))
+        })
+        .await
     }
 
     pub async fn ranking(
@@ -124,12 +118,10 @@ impl CatalogCache {
         channel: Option<Channel>,
         limit: u64,
     ) -> ServiceResult<Arc<Vec<NovelSummary>>> {
-        self.rankings
-            .try_get_with((kind, channel, limit), async {
-                Ok(Arc::new(catalog::ranking(db, kind, channel, limit).await?))
-            })
-            .await
-            .map_err(unshare)
+        cached(&self.rankings, "rankings", (kind, channel, limit), async {
+            Ok(Arc::new(catalog::ranking(db, kind, channel, limit).await?))
+        })
+        .await
     }
 
     /// A page of `GET /novels`.
@@ -139,12 +131,13 @@ impl CatalogCache {
         filter: &NovelFilter,
         page: PageRequest,
     ) -> ServiceResult<Arc<Paged<NovelSummary>>> {
-        self.novel_pages
-            .try_get_with((filter.clone(), page), async {
-                Ok(Arc::new(catalog::list_novels(db, filter, page).await?))
-            })
-            .await
-            .map_err(unshare)
+        cached(
+            &self.novel_pages,
+            "novel_pages",
+            (filter.clone(), page),
+            async { Ok(Arc::new(catalog::list_novels(db, filter, page).await?)) },
+        )
+        .await
     }
 
     /// A page of a novel's table of contents.
@@ -155,14 +148,17 @@ impl CatalogCache {
         order: SortOrder,
         page: PageRequest,
     ) -> ServiceResult<Arc<Paged<ChapterMeta>>> {
-        self.chapter_pages
-            .try_get_with((novel_id, order, page), async {
+        cached(
+            &self.chapter_pages,
+            "chapter_pages",
+            (novel_id, order, page),
+            async {
                 Ok(Arc::new(
                     catalog::list_chapters(db, novel_id, order, page).await?,
                 ))
-            })
-            .await
-            .map_err(unshare)
+            },
+        )
+        .await
     }
 
     /// Summaries of these novels, in this order: cached ones from memory, the rest with one
@@ -182,6 +178,11 @@ impl CatalogCache {
                 None => missing.push(*id),
             }
         }
+        crate::metrics::catalog_cache_many(
+            "summaries",
+            (ids.len() - missing.len()) as u64,
+            missing.len() as u64,
+        );
         for s in catalog::summaries_by_ids(db, &missing).await? {
             let s = Arc::new(s);
             self.summaries.insert(s.id, s.clone()).await;
@@ -233,6 +234,30 @@ impl CatalogCache {
             }
         })
     }
+}
+
+/// A cache lookup that counts hits and misses (a caller that waited for another caller's
+/// load counts as a hit: it cost no query).
+async fn cached<K, V>(
+    cache: &Cache<K, V>,
+    name: &'static str,
+    key: K,
+    load: impl Future<Output = ServiceResult<V>>,
+) -> ServiceResult<V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let missed = AtomicBool::new(false);
+    let value = cache
+        .try_get_with(key, async {
+            missed.store(true, Ordering::Relaxed);
+            load.await
+        })
+        .await
+        .map_err(unshare);
+    crate::metrics::catalog_cache(name, !missed.load(Ordering::Relaxed));
+    value
 }
 
 pub async fn catalog_version(db: &impl ConnectionTrait) -> ServiceResult<i64> {

@@ -446,17 +446,19 @@ pub struct OpenedChapter {
     pub progress: Option<Option<Progress>>,
 }
 
-/// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache; a signed-in
+/// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache (misses read
+/// `read`, the replica when there is one); a signed-in
 /// reader is moved to the start of the chapter, unless already in it or a newer progress
 /// exists (the server's clock is the client time).
 pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
     db: &C,
+    read: &impl ConnectionTrait,
     cache: &CatalogCache,
     reader: Option<i64>,
     novel_id: i64,
     chapter_id: i64,
 ) -> ServiceResult<OpenedChapter> {
-    let text = cache.chapter(db, novel_id, chapter_id).await?;
+    let text = cache.chapter(read, novel_id, chapter_id).await?;
     let Some(user_id) = reader else {
         return Ok(OpenedChapter {
             text,

@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod catalog;
+mod cluster;
 mod contract;
 mod foundation;
 mod hardening;
@@ -13,4 +14,5 @@ mod library;
 mod operator;
 mod proxy;
 mod search;
+mod serving;
 mod sessions;

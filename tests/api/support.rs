@@ -228,17 +228,18 @@ impl TestApp {
             .expect("migrations");
         let state = api::build_state(config, db.clone()).await.expect("state");
         let config = state.config.clone();
+        let (lifecycle, opts) = (
+            state.lifecycle.clone(),
+            api::server::ServeOptions::from_config(&config),
+        );
         let app = api::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // The server's own serving loop (header timeout, ConnectInfo), never shut down here.
         let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+            api::server::serve(listener, app, opts, lifecycle, std::future::pending()).await;
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -60,7 +60,7 @@ async fn categories(
             .as_deref()
             .and_then(service::catalog::Channel::parse);
     }
-    let nodes = state.catalog.categories(&state.db, channel).await?;
+    let nodes = state.catalog.categories(&state.read, channel).await?;
     Ok(Json(nodes.iter().map(Category::from).collect()))
 }
 
@@ -106,7 +106,7 @@ async fn novels(
         per_page: q.per_page,
     }
     .into();
-    let paged = state.catalog.novels(&state.db, &filter, page).await?;
+    let paged = state.catalog.novels(&state.read, &filter, page).await?;
     Ok(Json(Page::from_paged((*paged).clone(), NovelSummary::from)))
 }
 
@@ -122,7 +122,7 @@ async fn novel(
     user: MaybeUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<NovelDetail>> {
-    let detail = state.catalog.novel_detail(&state.db, id).await?;
+    let detail = state.catalog.novel_detail(&state.read, id).await?;
     let (mut on_shelf, mut progress) = (None, None);
     if let Some(ctx) = user.0 {
         service::library::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
@@ -178,7 +178,7 @@ async fn chapters(
         per_page: q.per_page,
     }
     .into();
-    let paged = state.catalog.chapters(&state.db, id, order, page).await?;
+    let paged = state.catalog.chapters(&state.read, id, order, page).await?;
     Ok(Json(Page::from_paged((*paged).clone(), Chapter::from)))
 }
 
@@ -206,8 +206,15 @@ async fn chapter(
     Path((id, chapter_id)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
     let reader = user.0.map(|ctx| ctx.user_id);
-    let opened =
-        service::library::open_chapter(&state.db, &state.catalog, reader, id, chapter_id).await?;
+    let opened = service::library::open_chapter(
+        &state.db,
+        &state.read,
+        &state.catalog,
+        reader,
+        id,
+        chapter_id,
+    )
+    .await?;
     let text = &opened.text;
     let mut tag = format!(
         "c{}-{}-{}",
@@ -254,7 +261,7 @@ async fn recommendations(
     ValidatedQuery(q): ValidatedQuery<LimitQuery>,
 ) -> ApiResult<Json<Vec<NovelSummary>>> {
     let limit = q.limit.unwrap_or(4) as u64;
-    let list = service::catalog::recommendations(&state.db, id, limit).await?;
+    let list = service::catalog::recommendations(&state.read, id, limit).await?;
     Ok(Json(list.into_iter().map(NovelSummary::from).collect()))
 }
 
@@ -281,7 +288,7 @@ async fn rankings(
     let limit = q.limit.unwrap_or(10) as u64;
     let list = state
         .catalog
-        .ranking(&state.db, kind.into(), channel, limit)
+        .ranking(&state.read, kind.into(), channel, limit)
         .await?;
     Ok(Json(list.iter().map(NovelSummary::from).collect()))
 }

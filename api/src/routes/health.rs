@@ -62,13 +62,16 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers, 503 otherwise (and while draining after SIGTERM).
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(),
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
         errors::Unavailable,
     ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
+    if state.lifecycle.is_draining() {
+        return Err(ApiError::Unavailable("draining".into()));
+    }
     let ok = tokio::time::timeout(Duration::from_secs(2), service::db::ping(&state.db))
         .await
         .unwrap_or(false);

@@ -70,7 +70,7 @@ pub struct SearchQuery {
 async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSummary>> {
     Ok(state
         .catalog
-        .summaries(&state.db, ids)
+        .summaries(&state.read, ids)
         .await?
         .into_iter()
         .map(NovelSummary::from)
@@ -234,7 +234,7 @@ async fn hot(
     ValidatedQuery(params): ValidatedQuery<HotQuery>,
 ) -> ApiResult<Json<Vec<HotKeyword>>> {
     let limit = params.limit.unwrap_or(10) as u64;
-    let words = service::search::hot_keywords(&state.db, limit).await?;
+    let words = service::search::hot_keywords(&state.read, limit).await?;
     Ok(Json(
         words
             .into_iter()

@@ -355,11 +355,32 @@ impl WechatClient {
         }
     }
 
+    /// One attempt, counted in the `wechat_calls_total` metric by API and outcome.
     async fn once<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, WechatError> {
-        let resp = req.send().await.map_err(|e| {
+        let (http, req) = req.build_split();
+        let req = req.map_err(|e| WechatError::Transport(e.without_url().to_string()))?;
+        let api = api_name(req.url().path());
+        let result = self.attempt(http, req).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(WechatError::Api { .. }) => "errcode",
+            Err(WechatError::Transport(_)) => "transport",
+            Err(WechatError::Unreachable(_)) => "unreachable",
+            Err(WechatError::InvalidResponse(_)) => "invalid",
+        };
+        crate::metrics::wechat_call(api, outcome);
+        result
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        http: reqwest::Client,
+        req: reqwest::Request,
+    ) -> Result<T, WechatError> {
+        let resp = http.execute(req).await.map_err(|e| {
             if e.is_connect() {
                 WechatError::Unreachable(e.without_url().to_string())
             } else {
@@ -394,5 +415,20 @@ impl WechatClient {
         }
         serde_json::from_value(value)
             .map_err(|_| WechatError::InvalidResponse("missing or mistyped fields".into()))
+    }
+}
+
+/// A fixed label for a WeChat endpoint (metrics never carry a raw path).
+fn api_name(path: &str) -> &'static str {
+    match path.rsplit('/').next().unwrap_or("") {
+        "jscode2session" => "code2session",
+        "stable_token" => "stable_token",
+        "token" => "token",
+        "getuserphonenumber" => "phone_number",
+        "access_token" => "oauth_access_token",
+        "refresh_token" => "oauth_refresh_token",
+        "userinfo" => "userinfo",
+        "auth" => "sns_auth",
+        _ => "other",
     }
 }

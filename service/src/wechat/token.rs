@@ -195,6 +195,7 @@ impl AccessTokenManager {
             });
         }
         let fetched = self.client.stable_token().await;
+        crate::metrics::wechat_token_refresh(fetched.is_ok());
         let fetched = match fetched {
             Ok(t) => t,
             Err(e) => {
