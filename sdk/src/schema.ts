@@ -571,7 +571,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 200 when the database answers, 503 otherwise. */
+        /** 200 when the database answers, 503 otherwise (and while draining after SIGTERM). */
         get: operations["readyz"];
         put?: never;
         post?: never;
