@@ -56,6 +56,10 @@ pub struct Config {
     /// How often each instance checks the shared catalog version (cache and search-index
     /// freshness after an import).
     pub catalog_poll_ms: u64,
+    /// A file of words never shown among the hot keywords (one per line), if any.
+    pub hot_keywords_blocklist: Option<std::path::PathBuf>,
+    /// How often hot-keyword counts are written to the database (a crash loses at most this).
+    pub hot_keywords_flush_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -142,6 +146,12 @@ impl Config {
             trust_forwarded_for: boolean(get("TRUST_FORWARDED_FOR"), "TRUST_FORWARDED_FOR", false)?,
             load_demo_catalog: boolean(get("LOAD_DEMO_CATALOG"), "LOAD_DEMO_CATALOG", true)?,
             catalog_poll_ms: number(get("CATALOG_POLL_MS"), "CATALOG_POLL_MS", 2000)?,
+            hot_keywords_blocklist: get("HOT_KEYWORDS_BLOCKLIST").map(Into::into),
+            hot_keywords_flush_ms: number(
+                get("HOT_KEYWORDS_FLUSH_MS"),
+                "HOT_KEYWORDS_FLUSH_MS",
+                5000,
+            )?,
         };
         config.check()?;
         Ok(config)
@@ -173,6 +183,11 @@ impl Config {
         {
             return Err(ConfigError(
                 "ACCESS_TOKEN_TTL_SECS and REFRESH_TOKEN_TTL_DAYS must be positive".into(),
+            ));
+        }
+        if self.hot_keywords_flush_ms == 0 {
+            return Err(ConfigError(
+                "HOT_KEYWORDS_FLUSH_MS must be at least 1".into(),
             ));
         }
         if self.auth_rate_limit_per_minute == 0 {

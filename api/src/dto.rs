@@ -393,24 +393,54 @@ impl From<&service::catalog::CategoryNode> for Category {
 pub struct SearchItem {
     #[serde(flatten)]
     pub novel: NovelSummary,
-    /// `exact`, `title`, `author` or `pinyin`.
+    /// `exact`, `title`, `author`, `pinyin` or `partial` (shares part of the query; only after
+    /// every other kind, and only when those are fewer than 20).
     #[serde(rename = "match")]
     pub match_kind: &'static str,
+}
+
+impl From<service::search::SearchHit> for SearchItem {
+    fn from(hit: service::search::SearchHit) -> Self {
+        Self {
+            match_kind: hit.kind.as_str(),
+            novel: hit.novel.into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchOverview {
     pub exact: Option<NovelSummary>,
-    /// Up to 5 other matches.
+    /// Up to 5 other matches (partial ones when the others are few).
     pub matches: Vec<NovelSummary>,
     /// Up to 4 hot novels from the best hit's category (or overall).
     pub recommendations: Vec<NovelSummary>,
+}
+
+impl From<service::search::Overview> for SearchOverview {
+    fn from(o: service::search::Overview) -> Self {
+        let all = |v: Vec<service::catalog::NovelSummary>| v.into_iter().map(Into::into).collect();
+        Self {
+            exact: o.exact.map(Into::into),
+            matches: all(o.matches),
+            recommendations: all(o.recommendations),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Suggestion {
     pub keyword: String,
     pub is_hot: bool,
+}
+
+impl From<service::search::Suggestion> for Suggestion {
+    fn from(s: service::search::Suggestion) -> Self {
+        Self {
+            keyword: s.keyword,
+            is_hot: s.is_hot,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -73,8 +73,12 @@ impl AppState {
         let poll = std::time::Duration::from_millis(config.catalog_poll_ms.max(50));
         let catalog = CatalogCache::default();
         catalog.spawn_watcher(db.clone(), poll);
-        let search = Search::build(&db).await?;
+        let search = Search::build(&db, config.hot_keywords_blocklist.as_deref()).await?;
         search.spawn_watcher(db.clone(), poll);
+        search.hot.spawn_flusher(
+            db.clone(),
+            std::time::Duration::from_millis(config.hot_keywords_flush_ms),
+        );
         Ok(Self {
             db,
             config: Arc::new(config),

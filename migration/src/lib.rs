@@ -9,6 +9,7 @@ mod m20261122_000003_reader_data;
 mod m20261122_000004_search;
 mod m20261122_000005_login_codes;
 mod m20261122_000006_app_meta;
+mod m20261123_000101_search_hit_batches;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_search::Migration),
             Box::new(m20261122_000005_login_codes::Migration),
             Box::new(m20261122_000006_app_meta::Migration),
+            Box::new(m20261123_000101_search_hit_batches::Migration),
         ]
     }
 }

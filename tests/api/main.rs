@@ -10,3 +10,4 @@ mod foundation;
 mod library;
 mod proxy;
 mod search;
+mod search_hot;
