@@ -5,6 +5,7 @@
 //! every match is a popcount: totals are exact whatever the query.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use fixedbitset::FixedBitSet;
 use pinyin::ToPinyinMulti;
@@ -193,12 +194,11 @@ struct Suffix {
     field: u32,
 }
 
-/// A pinyin key in `spelled`.
+/// A pinyin key: `spelled[off]` is its length, the key follows.
 #[derive(Debug, Clone, Copy)]
 struct Spelling {
     off: u32,
     field: u32,
-    len: u8,
 }
 
 /// An immutable snapshot of the index. Field `2d` is document `d`'s title, `2d + 1` its author;
@@ -212,16 +212,197 @@ pub struct SearchIndex {
     /// Normalised fields back to back; field `f` is `text[bounds[f]..bounds[f + 1]]`.
     text: String,
     bounds: Vec<u32>,
-    /// The fields as written, likewise.
-    raw: String,
-    raw_bounds: Vec<u32>,
+    /// The fields as written, for those whose normalised text differs (most don't).
+    raw: HashMap<u32, Box<str>>,
     /// Every suffix of every field, sorted.
     suffixes: Vec<Suffix>,
     /// Fields sorted by their normalised text (completions).
     names: Vec<u32>,
-    spelled: String,
+    /// Pinyin keys, each a length byte then the key; fields with the same text share theirs.
+    spelled: Vec<u8>,
     /// Pinyin keys, sorted.
     spellings: Vec<Spelling>,
+    /// Documents containing each of the most frequent character bigrams (title or author), so
+    /// that partial matching never walks their long suffix ranges.
+    frequent: HashMap<Vec<u8>, FixedBitSet>,
+    /// How long each phase of the build took.
+    pub build_phases: Vec<(&'static str, Duration)>,
+}
+
+/// Frequent bigrams kept as document sets at most (each `documents / 8` bytes).
+const MAX_FREQUENT: usize = 256;
+
+/// Phase timings of a build.
+struct Laps(Vec<(&'static str, Duration)>, Instant);
+
+impl Laps {
+    fn start() -> Self {
+        Self(Vec::new(), Instant::now())
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        self.0.push((phase, self.1.elapsed()));
+        self.1 = Instant::now();
+    }
+}
+
+/// Re-raises a worker's panic (the build runs under `spawn_blocking`, which reports it).
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// `f` over `items` on every core, in order.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        parts.into_iter().flat_map(join).collect()
+    })
+}
+
+fn field_str<'a>(text: &'a str, bounds: &[u32], field: u32) -> &'a str {
+    &text[bounds[field as usize] as usize..bounds[field as usize + 1] as usize]
+}
+
+/// Every suffix of every field, sorted.
+fn suffix_array(text: &str, bounds: &[u32], fields: u32) -> Vec<Suffix> {
+    let mut suffixes = Vec::with_capacity(text.chars().count());
+    for field in 0..fields {
+        let start = bounds[field as usize];
+        for (i, _) in field_str(text, bounds, field).char_indices() {
+            // i < the field's length, and the whole text fits in u32 (checked).
+            suffixes.push(Suffix {
+                pos: start + i as u32,
+                field,
+            });
+        }
+    }
+    let bytes = text.as_bytes();
+    suffixes.sort_unstable_by(|a, b| suffix(bytes, bounds, a).cmp(suffix(bytes, bounds, b)));
+    suffixes
+}
+
+/// The sorted pinyin keys of every field and their arena; a text shared by several fields
+/// (an author's name) is spelled once.
+fn spell(text: &str, bounds: &[u32], fields: u32) -> ServiceResult<(Vec<Spelling>, Vec<u8>)> {
+    let mut unique: HashMap<&str, u32> = HashMap::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let mut which: Vec<u32> = Vec::with_capacity(fields as usize);
+    for field in 0..fields {
+        let t = field_str(text, bounds, field);
+        let next = texts.len() as u32;
+        let id = *unique.entry(t).or_insert(next);
+        if id == next {
+            texts.push(t);
+        }
+        which.push(id);
+    }
+    drop(unique);
+    // Each text's keys as (length byte, key) records; one buffer per worker, few allocations.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+    let chunks: Vec<&[&str]> = texts.chunks(texts.len().div_ceil(threads).max(1)).collect();
+    let parts = par_map(&chunks, |chunk| {
+        let (mut buf, mut ends) = (Vec::new(), Vec::with_capacity(chunk.len()));
+        for t in *chunk {
+            for key in pinyin_keys(t) {
+                buf.push(key.len() as u8); // at most MAX_KEY_BYTES
+                buf.extend_from_slice(key.as_bytes());
+            }
+            ends.push(buf.len());
+        }
+        buf.shrink_to_fit();
+        (buf, ends)
+    });
+    let mut spelled: Vec<u8> = Vec::with_capacity(parts.iter().map(|(b, _)| b.len()).sum());
+    let mut offsets: Vec<(u32, u32)> = Vec::with_capacity(texts.len()); // (start, end) in spelled
+    for (buf, ends) in parts {
+        let base = spelled.len();
+        let mut start = base;
+        spelled.extend_from_slice(&buf);
+        for end in ends {
+            let end = base + end;
+            offsets.push((
+                u32::try_from(start).map_err(|_| too_large())?,
+                u32::try_from(end).map_err(|_| too_large())?,
+            ));
+            start = end;
+        }
+    }
+    let keys_of = |(mut off, end): (u32, u32)| {
+        let mut n = 0;
+        while off < end {
+            n += 1;
+            off += 1 + u32::from(spelled[off as usize]);
+        }
+        n
+    };
+    let counts: Vec<usize> = offsets.iter().map(|o| keys_of(*o)).collect();
+    let mut spellings =
+        Vec::with_capacity(which.iter().map(|id| counts[*id as usize]).sum::<usize>());
+    for (field, id) in which.into_iter().enumerate() {
+        let (mut off, end) = offsets[id as usize];
+        while off < end {
+            spellings.push(Spelling {
+                off,
+                field: field as u32,
+            });
+            off += 1 + u32::from(spelled[off as usize]);
+        }
+    }
+    spellings.sort_unstable_by(|a, b| spelling(&spelled, a).cmp(spelling(&spelled, b)));
+    Ok((spellings, spelled))
+}
+
+/// Document sets of the bigrams found at least `documents / 32` times (at most
+/// `MAX_FREQUENT`, the most frequent first): runs of the sorted suffixes sharing two characters.
+fn frequent_bigrams(
+    text: &str,
+    bounds: &[u32],
+    suffixes: &[Suffix],
+    documents: usize,
+) -> HashMap<Vec<u8>, FixedBitSet> {
+    let bytes = text.as_bytes();
+    let bigram = |s: &Suffix| -> Option<&[u8]> {
+        let rest = &text[s.pos as usize..bounds[s.field as usize + 1] as usize];
+        let mut chars = rest.char_indices();
+        chars.next()?;
+        let (i, c) = chars.next()?;
+        Some(&bytes[s.pos as usize..s.pos as usize + i + c.len_utf8()])
+    };
+    let threshold = (documents / 32).max(64);
+    let mut runs: Vec<(usize, usize)> = Vec::new(); // (start, len) in `suffixes`
+    let mut start = 0;
+    while start < suffixes.len() {
+        let key = bigram(&suffixes[start]);
+        let len = suffixes[start..]
+            .iter()
+            .take_while(|s| key.is_some() && bigram(s) == key)
+            .count()
+            .max(1);
+        if key.is_some() && len >= threshold {
+            runs.push((start, len));
+        }
+        start += len;
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.1));
+    runs.truncate(MAX_FREQUENT);
+    runs.into_iter()
+        .filter_map(|(start, len)| {
+            let key = bigram(&suffixes[start])?.to_vec();
+            let mut docs = FixedBitSet::with_capacity(documents);
+            for s in &suffixes[start..start + len] {
+                docs.insert((s.field / 2) as usize);
+            }
+            Some((key, docs))
+        })
+        .collect()
 }
 
 fn too_large() -> ServiceError {
@@ -230,68 +411,63 @@ fn too_large() -> ServiceError {
 
 impl SearchIndex {
     /// Builds the index from `(novel id, title, author, top-level category)`, hottest first.
+    /// The independent phases run on all cores.
     pub fn from_rows(
         version: i64,
         rows: impl IntoIterator<Item = (i64, String, String, i64)>,
     ) -> ServiceResult<Self> {
+        let mut laps = Laps::start();
+        let rows: Vec<(i64, String, String, i64)> = rows.into_iter().collect();
+        let normalized = par_map(&rows, |(_, t, a, _)| [normalize(t), normalize(a)]);
         let mut ix = Self {
             version,
             bounds: vec![0],
-            raw_bounds: vec![0],
             ..Default::default()
         };
-        for (id, title, author, top) in rows {
+        for ((id, title, author, top), norm) in rows.into_iter().zip(normalized) {
             let doc = u32::try_from(ix.ids.len()).map_err(|_| too_large())?;
             ix.ids.push(id);
             ix.top_category.push(top);
             ix.by_category.entry(top).or_default().push(doc);
-            for written in [title, author] {
-                ix.text.push_str(&normalize(&written));
+            for (written, norm) in [title, author].into_iter().zip(norm) {
+                if written != norm {
+                    let field = u32::try_from(ix.bounds.len() - 1).map_err(|_| too_large())?;
+                    ix.raw.insert(field, written.into_boxed_str());
+                }
+                ix.text.push_str(&norm);
                 ix.bounds
                     .push(u32::try_from(ix.text.len()).map_err(|_| too_large())?);
-                ix.raw.push_str(&written);
-                ix.raw_bounds
-                    .push(u32::try_from(ix.raw.len()).map_err(|_| too_large())?);
             }
         }
         let fields = u32::try_from(ix.bounds.len() - 1).map_err(|_| too_large())?;
-        let (mut suffixes, mut spellings, mut spelled) = (Vec::new(), Vec::new(), String::new());
-        for field in 0..fields {
-            let start = ix.bounds[field as usize];
-            let text = ix.field(field);
-            for (i, _) in text.char_indices() {
-                // i < text.len(), and start + text.len() fits in u32 (checked above).
-                suffixes.push(Suffix {
-                    pos: start + i as u32,
-                    field,
-                });
-            }
-            for key in pinyin_keys(text) {
-                let off = u32::try_from(spelled.len()).map_err(|_| too_large())?;
-                spelled.push_str(&key);
-                spellings.push(Spelling {
-                    off,
-                    field,
-                    // Keys are at most MAX_KEY_BYTES (64) long.
-                    len: key.len().min(MAX_KEY_BYTES) as u8,
-                });
-            }
-        }
+        laps.mark("normalise");
+        let (text, bounds) = (ix.text.as_str(), ix.bounds.as_slice());
+        let (suffixes, spelled) = std::thread::scope(|s| {
+            let suffixes = s.spawn(|| suffix_array(text, bounds, fields));
+            let spelled = spell(text, bounds, fields);
+            (join(suffixes), spelled)
+        });
+        let (spellings, spelled) = spelled?;
+        laps.mark("suffix array ∥ pinyin");
+        ix.frequent = frequent_bigrams(text, bounds, &suffixes, ix.ids.len());
         ix.suffixes = suffixes;
         ix.spellings = spellings;
         ix.spelled = spelled;
-        ix.names = (0..fields).collect();
         let (text, bounds) = (ix.text.as_bytes(), &ix.bounds);
-        ix.suffixes
-            .sort_unstable_by(|a, b| suffix(text, bounds, a).cmp(suffix(text, bounds, b)));
-        let spelled = ix.spelled.as_bytes();
-        ix.spellings
-            .sort_unstable_by(|a, b| spelling(spelled, a).cmp(spelling(spelled, b)));
+        ix.names = (0..fields).collect();
         ix.names.sort_by(|a, b| {
             field_bytes(text, bounds, *a)
                 .cmp(field_bytes(text, bounds, *b))
                 .then(a.cmp(b))
         });
+        // Built by pushing: give back the growth slack (up to half of each array).
+        ix.text.shrink_to_fit();
+        ix.bounds.shrink_to_fit();
+        ix.ids.shrink_to_fit();
+        ix.top_category.shrink_to_fit();
+        ix.by_category.values_mut().for_each(Vec::shrink_to_fit);
+        laps.mark("names, frequent bigrams");
+        ix.build_phases = laps.0;
         Ok(ix)
     }
 
@@ -320,12 +496,16 @@ impl SearchIndex {
                 .sum::<usize>()
             + self.text.capacity()
             + self.bounds.capacity() * 4
-            + self.raw.capacity()
-            + self.raw_bounds.capacity() * 4
+            + self.raw.values().map(|r| r.len() + 32).sum::<usize>()
             + self.suffixes.capacity() * size_of::<Suffix>()
             + self.names.capacity() * 4
             + self.spelled.capacity()
             + self.spellings.capacity() * size_of::<Spelling>()
+            + self
+                .frequent
+                .values()
+                .map(|d| d.len() / 8 + 64)
+                .sum::<usize>()
     }
 
     fn field(&self, field: u32) -> &str {
@@ -333,8 +513,10 @@ impl SearchIndex {
     }
 
     fn raw_field(&self, field: u32) -> &str {
-        &self.raw
-            [self.raw_bounds[field as usize] as usize..self.raw_bounds[field as usize + 1] as usize]
+        match self.raw.get(&field) {
+            Some(raw) => raw,
+            None => self.field(field),
+        }
     }
 
     /// The suffixes that start with `q`.
@@ -349,7 +531,7 @@ impl SearchIndex {
 
     /// The pinyin keys that start with `q`.
     fn spelling_range(&self, q: &[u8]) -> &[Spelling] {
-        let spelled = self.spelled.as_bytes();
+        let spelled = &self.spelled;
         let lo = self.spellings.partition_point(|s| spelling(spelled, s) < q);
         let len = self.spellings[lo..].partition_point(|s| spelling(spelled, s).starts_with(q));
         &self.spellings[lo..lo + len]
@@ -419,35 +601,66 @@ impl SearchIndex {
     }
 
     /// Documents sharing at least a third of the query's distinct character bigrams (and at
-    /// least one) in their title or author, strict matches excluded; most shared first, then
-    /// heat.
+    /// least one) with their title or author, strict matches excluded; most shared first, then
+    /// heat. Each bigram is a document set (precomputed when frequent); the per-document counts
+    /// are kept as bit planes, so adding a set costs a few word operations per 64 documents.
     fn partial(&self, compact: &str, strict: &[FixedBitSet; 5]) -> Vec<u32> {
         let chars: Vec<char> = compact.chars().collect();
         let mut bigrams: Vec<String> = chars.windows(2).map(|w| w.iter().collect()).collect();
         bigrams.sort_unstable();
         bigrams.dedup();
-        // A query is at most 64 characters: at most 63 bigrams, so the scores fit in a u8.
-        if bigrams.len() < 2 || bigrams.len() > u8::MAX as usize - 1 {
+        if bigrams.len() < 2 {
             return Vec::new();
         }
-        let need = bigrams.len().div_ceil(3).max(1);
-        let fields = self.bounds.len() - 1;
-        let (mut score, mut seen) = (vec![0u8; fields], vec![0u8; fields]);
-        for (i, b) in bigrams.iter().enumerate() {
-            let mark = i as u8 + 1;
-            for s in self.suffix_range(b.as_bytes()) {
-                let f = s.field as usize;
-                if seen[f] != mark {
-                    seen[f] = mark;
-                    score[f] += 1;
+        let need = bigrams.len().div_ceil(3);
+        let n = self.ids.len();
+        let words = n.div_ceil(usize::BITS as usize);
+        let depth = (usize::BITS - bigrams.len().leading_zeros()) as usize;
+        let mut planes = vec![vec![0usize; words]; depth];
+        let mut scratch = FixedBitSet::with_capacity(n);
+        for b in &bigrams {
+            let set = match self.frequent.get(b.as_bytes()) {
+                Some(set) => set,
+                None => {
+                    let range = self.suffix_range(b.as_bytes());
+                    if range.is_empty() {
+                        continue;
+                    }
+                    scratch.clear();
+                    for s in range {
+                        scratch.insert((s.field / 2) as usize);
+                    }
+                    &scratch
+                }
+            };
+            for (w, bits) in set.as_slice().iter().enumerate() {
+                let mut carry = *bits;
+                for plane in planes.iter_mut() {
+                    if carry == 0 {
+                        break;
+                    }
+                    let next = plane[w] & carry;
+                    plane[w] ^= carry;
+                    carry = next;
                 }
             }
         }
         let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); bigrams.len() + 1];
-        for (doc, pair) in score.chunks_exact(2).enumerate() {
-            let best = pair[0].max(pair[1]) as usize;
-            if best >= need && !strict.iter().any(|t| t.contains(doc)) {
-                buckets[best].push(doc as u32);
+        for w in 0..words {
+            let mut any = planes.iter().fold(0, |acc, p| acc | p[w]);
+            for t in strict {
+                any &= !t.as_slice()[w];
+            }
+            while any != 0 {
+                let bit = any.trailing_zeros() as usize;
+                any &= any - 1;
+                let score = planes
+                    .iter()
+                    .enumerate()
+                    .fold(0, |acc, (i, p)| acc | ((p[w] >> bit) & 1) << i);
+                if score >= need {
+                    buckets[score].push((w * usize::BITS as usize + bit) as u32);
+                }
             }
         }
         buckets.into_iter().rev().flatten().collect()
@@ -510,7 +723,8 @@ fn field_bytes<'a>(text: &'a [u8], bounds: &[u32], field: u32) -> &'a [u8] {
 }
 
 fn spelling<'a>(spelled: &'a [u8], s: &Spelling) -> &'a [u8] {
-    &spelled[s.off as usize..s.off as usize + s.len as usize]
+    let at = s.off as usize;
+    &spelled[at + 1..at + 1 + spelled[at] as usize]
 }
 
 const STRICT_KINDS: [MatchKind; 5] = [
@@ -676,5 +890,41 @@ mod tests {
         let ix2 = index(&[("甲乙丙", "某"), ("乙丙丁戊", "某"), ("庚辛", "某")]);
         assert_eq!(titles(&ix2, "甲乙丙丁戊"), [(2, "partial"), (1, "partial")]);
         assert!(titles(&ix, "无此书").is_empty());
+    }
+
+    #[test]
+    fn frequent_bigram_sets_score_like_the_suffix_ranges() {
+        let rows: Vec<(String, String)> = (0..300)
+            .map(|i| (format!("甲乙丙{i}"), format!("作者{}", i % 7)))
+            .collect();
+        let mut ix = SearchIndex::from_rows(
+            1,
+            rows.iter()
+                .enumerate()
+                .map(|(i, (t, a))| (i as i64 + 1, t.clone(), a.clone(), 1)),
+        )
+        .unwrap();
+        assert!(ix.frequent.contains_key("甲乙".as_bytes()), "precomputed");
+        let hits = |ix: &SearchIndex, q: &str| {
+            let m = ix.search(q);
+            (m.total(), m.hits(0, 400))
+        };
+        let with_sets = [
+            hits(&ix, "甲乙丙丁"),
+            hits(&ix, "乙丙12作者3"),
+            hits(&ix, "丁乙丙"),
+        ];
+        ix.frequent.clear();
+        let without = [
+            hits(&ix, "甲乙丙丁"),
+            hits(&ix, "乙丙12作者3"),
+            hits(&ix, "丁乙丙"),
+        ];
+        assert_eq!(with_sets, without);
+        assert_eq!(with_sets[0].0, 300);
+        assert!(with_sets[0].1.iter().all(|(_, k)| *k == MatchKind::Partial));
+        // Document 122: 乙丙, 丙1, 12 in its title and 作者, 者3 in its author (122 % 7 = 3)
+        // share 5 bigrams; most shared first.
+        assert_eq!(with_sets[1].1[0].0, 122);
     }
 }

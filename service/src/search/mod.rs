@@ -4,6 +4,8 @@
 //! exact title/author, title prefix, title contains, author contains, pinyin, then — when those
 //! are few — partial matches; ties by heat. Every handler is one call here.
 
+#[cfg(test)]
+mod bench;
 pub mod hot;
 mod index;
 
@@ -94,6 +96,7 @@ async fn build_index(db: &impl ConnectionTrait) -> ServiceResult<SearchIndex> {
         novels = index.len(),
         ms = started.elapsed().as_millis() as u64,
         mib = index.heap_bytes() / (1 << 20),
+        phases = ?index.build_phases,
         "search index built"
     );
     Ok(index)
