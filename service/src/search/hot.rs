@@ -5,6 +5,7 @@
 //! counts noted since the last flush (`HOT_KEYWORDS_FLUSH_MS`, 5 s by default); nothing else.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,9 +26,9 @@ use crate::{ServiceError, ServiceResult};
 /// Distinct (keyword, searcher) pairs waiting for a flush at most; the excess is not counted
 /// and the flush logs how many were dropped.
 pub const MAX_PENDING: usize = 100_000;
-/// Pairs remembered as already counted today; past this the memory starts over (the database
-/// still refuses a second count).
-const MAX_SEEN: usize = 200_000;
+/// Pairs remembered as already counted today (8 bytes each); past this the memory starts over
+/// (the database still refuses a second count).
+const MAX_SEEN: usize = 1_000_000;
 /// Hot keywords kept in memory (for `/search/hot`, at most 50, and the suggestions).
 const LIST_SIZE: usize = 200;
 /// Rows per statement.
@@ -132,13 +133,15 @@ struct Pending {
 
 struct Tally {
     day: NaiveDate,
-    /// (keyword, searcher) already counted today by this instance.
-    seen: HashSet<(String, String)>,
+    /// (keyword, searcher) already counted today by this instance, as keyed hashes.
+    seen: HashSet<u64>,
     pending: Vec<Pending>,
 }
 
 struct Inner {
     tally: Mutex<Tally>,
+    /// Random keys: nobody can craft a keyword whose hash hides another one's.
+    hasher: std::hash::RandomState,
     dropped: AtomicU64,
     list: RwLock<Arc<Vec<(String, i64)>>>,
     blocklist: RwLock<Arc<Blocklist>>,
@@ -166,6 +169,7 @@ impl HotKeywords {
                     seen: HashSet::new(),
                     pending: Vec::new(),
                 }),
+                hasher: std::hash::RandomState::new(),
                 dropped: AtomicU64::new(0),
                 list: RwLock::default(),
                 blocklist: RwLock::new(Arc::new(blocklist)),
@@ -207,7 +211,8 @@ impl HotKeywords {
         if tally.seen.len() >= MAX_SEEN {
             tally.seen.clear();
         }
-        if !tally.seen.insert((keyword.to_owned(), searcher.clone())) {
+        let pair = self.inner.hasher.hash_one((keyword, searcher.as_str()));
+        if !tally.seen.insert(pair) {
             return;
         }
         if tally.pending.len() >= MAX_PENDING {
