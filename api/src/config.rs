@@ -80,6 +80,10 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Bearer token for `GET /metrics`; unset means `/metrics` answers 404.
     pub metrics_token: Option<SecretString>,
+    /// A file of words never shown among the hot keywords (one per line), if any.
+    pub hot_keywords_blocklist: Option<std::path::PathBuf>,
+    /// How often hot-keyword counts are written to the database (a crash loses at most this).
+    pub hot_keywords_flush_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -188,6 +192,12 @@ impl Config {
             )?,
             shutdown_grace_secs: number(get("SHUTDOWN_GRACE_SECS"), "SHUTDOWN_GRACE_SECS", 20)?,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
+            hot_keywords_blocklist: get("HOT_KEYWORDS_BLOCKLIST").map(Into::into),
+            hot_keywords_flush_ms: number(
+                get("HOT_KEYWORDS_FLUSH_MS"),
+                "HOT_KEYWORDS_FLUSH_MS",
+                5000,
+            )?,
         };
         config.check()?;
         Ok(config)
@@ -228,6 +238,11 @@ impl Config {
             return Err(ConfigError(
                 "REQUEST_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS and WECHAT_DEADLINE_MS must be at least 100"
                     .into(),
+            ));
+        }
+        if self.hot_keywords_flush_ms == 0 {
+            return Err(ConfigError(
+                "HOT_KEYWORDS_FLUSH_MS must be at least 1".into(),
             ));
         }
         if self.auth_rate_limit_per_minute == 0 {

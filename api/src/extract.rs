@@ -76,10 +76,34 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
 
-/// `axum::extract::Query` with API-shaped rejections.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// `axum::extract::Query` with API-shaped rejections. A query string that is not UTF-8 once
+/// percent-decoded (`?q=%FF`) is a 400: axum would quietly turn the bytes into U+FFFD.
+#[derive(Debug)]
 pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // `&` and `=` are ASCII, so the whole string decodes as UTF-8 iff every part does.
+        let raw = parts.uri.query().unwrap_or("");
+        if percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(ApiError::BadRequest(
+                "the query string is not valid UTF-8 once percent-decoded".into(),
+            ));
+        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
 
 /// A JSON body that must also pass its `validator` rules (422 with per-field details).
 #[derive(Debug, Clone, Copy, Default)]

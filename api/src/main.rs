@@ -206,12 +206,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let opts = api::server::ServeOptions::from_config(&config);
     let state = api::build_state(config, db.clone()).await?;
     let lifecycle = state.lifecycle.clone();
+    let search = state.search.clone();
     let app = api::router(state);
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("listening on http://{addr} (docs at http://{addr}/docs)");
     let drained = api::server::serve(listener, app, opts, lifecycle, shutdown_signal()).await;
+    // The last batch of hot-keyword counts (statistics) before the pool closes.
+    if let Err(e) = search.flush(&db).await {
+        tracing::warn!(error = %e, "could not write the last hot-keyword counts");
+    }
     // Writes run in tasks a hang-up cannot cancel: give them a moment to return their
     // connections before the runtime stops.
     if tokio::time::timeout(std::time::Duration::from_secs(5), db.close())

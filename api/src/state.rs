@@ -103,11 +103,12 @@ impl AppState {
         };
         let catalog = CatalogCache::default();
         auth.sessions.spawn_watcher(db.clone());
-        let search = match Search::build(&read.db()).await {
+        let search = match Search::build(&read.db(), config.hot_keywords_blocklist.as_deref()).await
+        {
             Ok(s) => s,
             Err(e) if read.on_replica() => {
                 tracing::warn!(error = %e, "search index build on the replica failed; using the primary");
-                Search::build(&db).await?
+                Search::build(&db, config.hot_keywords_blocklist.as_deref()).await?
             }
             Err(e) => return Err(e.into()),
         };
@@ -125,6 +126,10 @@ impl AppState {
             });
         }
         crate::metrics::spawn_index_sampler(&search);
+        search.hot.spawn_flusher(
+            db.clone(),
+            std::time::Duration::from_millis(config.hot_keywords_flush_ms),
+        );
         Ok(Self {
             db,
             config: Arc::new(config),

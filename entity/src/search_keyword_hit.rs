@@ -9,6 +9,8 @@ pub struct Model {
     pub searcher: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
+    /// The flush that inserted the row (counts rise only for rows a flush really added).
+    pub batch: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

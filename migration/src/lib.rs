@@ -12,6 +12,7 @@ mod m20261122_000004_search;
 mod m20261122_000005_login_codes;
 mod m20261122_000006_app_meta;
 mod m20261122_000007_session_revocations;
+mod m20261123_000101_search_hit_batches;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_login_codes::Migration),
             Box::new(m20261122_000006_app_meta::Migration),
             Box::new(m20261122_000007_session_revocations::Migration),
+            Box::new(m20261123_000101_search_hit_batches::Migration),
         ]
     }
 }

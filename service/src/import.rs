@@ -521,6 +521,15 @@ fn synthetic_text(seed: u64, chars: usize) -> String {
     out
 }
 
+/// Title, author and heat of synthetic novel `i` (the benchmarks' catalog).
+pub fn synthetic_novel(i: u64) -> (String, String, i64) {
+    (
+        format!("合成小说第{i}部"),
+        format!("合成作者{}", i % 997),
+        ((i * 7919) % 100_000) as i64,
+    )
+}
+
 /// Seeds `novels` × `chapters` deterministic novels with batched inserts; novels that already
 /// exist (by title and author) are left alone. Calls `progress` with the novels done so far.
 pub async fn seed_synthetic(
@@ -563,10 +572,11 @@ pub async fn seed_synthetic(
             .map(|i| {
                 let (top, leaf, channel) = leaves[(i % leaves.len() as u64) as usize];
                 let words = i64::from(chapters) * 400;
+                let (title, author, heat) = synthetic_novel(i);
                 novel::ActiveModel {
                     id: NotSet,
-                    title: Set(format!("合成小说第{i}部")),
-                    author: Set(format!("合成作者{}", i % 997)),
+                    title: Set(title),
+                    author: Set(author),
                     category_id: Set(leaf),
                     top_category_id: Set(top),
                     channel: Set(channel.to_owned()),
@@ -575,7 +585,7 @@ pub async fn seed_synthetic(
                     cover_url: Set(String::new()),
                     word_count: Set(words),
                     chapter_count: Set(0),
-                    heat: Set(((i * 7919) % 100_000) as i64),
+                    heat: Set(heat),
                     collect_count: Set(((i * 104_729) % 50_000) as i64),
                     created_at: Set(now),
                     updated_at: Set(now - chrono::Duration::seconds((i % 86_400) as i64)),
@@ -583,7 +593,7 @@ pub async fn seed_synthetic(
             })
             .collect();
         created += crate::db::insert_ignore(db, batch).await?;
-        let titles: Vec<String> = (start..end).map(|i| format!("合成小说第{i}部")).collect();
+        let titles: Vec<String> = (start..end).map(|i| synthetic_novel(i).0).collect();
         let fresh: Vec<(i64, i32)> = novel::Entity::find()
             .select_only()
             .column(novel::Column::Id)

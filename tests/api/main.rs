@@ -14,5 +14,6 @@ mod library;
 mod operator;
 mod proxy;
 mod search;
+mod search_hot;
 mod serving;
 mod sessions;

@@ -11,6 +11,10 @@ crate::db_tests!(
     hot_keywords_count_once_per_reader_per_day,
     overview_and_suggestions,
     index_follows_imports,
+    polyphonic_characters_match_every_reading,
+    near_misses_come_after_strict_hits,
+    totals_are_exact_beyond_a_thousand,
+    invalid_utf8_in_the_query_string_is_a_bad_request,
 );
 
 fn book(title: &str, author: &str, category: &str, heat: i64) -> ImportNovel {
@@ -201,7 +205,6 @@ async fn wildcards_and_odd_input_are_literal(app: TestApp) {
 
 async fn hot_keywords_count_once_per_reader_per_day(app: TestApp) {
     fixture(&app).await;
-    let before = app.count("search_keywords WHERE count > 0").await;
     json(search(&app, "dpcq").await, 200).await;
     json(search(&app, "dpcq").await, 200).await;
     let token = app.token("searcher").await;
@@ -226,25 +229,15 @@ async fn hot_keywords_count_once_per_reader_per_day(app: TestApp) {
     )
     .await;
     json(as_reader("遮天").await.unwrap(), 200).await;
-    let hot = json(app.get("/search/hot").await, 200).await;
-    let words: Vec<(String, i64)> = hot
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| {
-            (
-                h["keyword"].as_str().unwrap().to_owned(),
-                h["count"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    // Counts are written by the background flush (every 100 ms in tests).
+    let words = crate::search_hot::hot_until(&app, |w| w.iter().any(|(k, _)| k == "遮天")).await;
     // The fixture's own waiting searches for 斗破苍穹 counted once for this address.
     assert_eq!(words[0], ("dpcq".to_owned(), 2), "{words:?}");
     assert!(words.contains(&("遮天".to_owned(), 1)));
     assert_eq!(
-        app.count("search_keywords WHERE count > 0").await - before,
-        2,
-        "dpcq and 遮天"
+        app.count("search_keywords WHERE count > 0").await,
+        3,
+        "斗破苍穹, dpcq and 遮天"
     );
     error(
         app.get("/search/hot?limit=51").await,
@@ -383,4 +376,170 @@ async fn index_follows_imports(app: TestApp) {
         ("遮天外传".to_owned(), "exact".to_owned()),
         "the hottest exact author match"
     );
+}
+
+fn items(page: &Value) -> Vec<(String, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap().to_owned(),
+                i["match"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn polyphonic_characters_match_every_reading(app: TestApp) {
+    // Each title reads its polyphonic character one way; both readings must find it, in full
+    // pinyin and in initials.
+    let table: [(&str, [&str; 4]); 10] = [
+        ("长老传奇", ["zhanglao", "changlao", "zlcq", "clcq"]),
+        ("长安古意", ["changan", "zhangan", "cagy", "zagy"]),
+        ("重生之门", ["chongsheng", "zhongsheng", "cszm", "zszm"]),
+        ("重任在肩", ["zhongren", "chongren", "zrzj", "crzj"]),
+        ("行者无疆", ["xingzhe", "hangzhe", "xzwj", "hzwj"]),
+        ("银行往事", ["yinhang", "yinxing", "yhws", "yxws"]),
+        ("乐府新编", ["yuefu", "lefu", "yfxb", "lfxb"]),
+        ("快乐星球", ["kuaile", "kuaiyue", "klxq", "kyxq"]),
+        ("传记文学", ["zhuanji", "chuanji", "zjwx", "cjwx"]),
+        ("传奇人生", ["chuanqi", "zhuanqi", "cqrs", "zqrs"]),
+    ];
+    for (i, (title, _)) in table.iter().enumerate() {
+        import_novel(&app.db, &book(title, "多音作者", "玄幻", 100 + i as i64))
+            .await
+            .unwrap();
+    }
+    service::catalog_cache::bump_catalog_version(&app.db)
+        .await
+        .unwrap();
+    wait_for(&app, "长老传奇").await;
+    for (title, spellings) in table {
+        for q in spellings {
+            let page = json(search(&app, q).await, 200).await;
+            assert!(
+                items(&page).contains(&(title.to_owned(), "pinyin".to_owned())),
+                "{q} must find {title}: {page}"
+            );
+        }
+    }
+    // Ranking stays by tier, then heat: both 长 titles answer `c`/`z` initials in heat order.
+    let page = json(search(&app, "zhang").await, 200).await;
+    let got: Vec<String> = items(&page).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(got, ["长安古意", "长老传奇"], "{page}");
+}
+
+async fn near_misses_come_after_strict_hits(app: TestApp) {
+    fixture(&app).await;
+    // One wrong character.
+    let page = json(search(&app, "斗破仓穹").await, 200).await;
+    assert_eq!(
+        first(&page),
+        ("斗破苍穹".to_owned(), "partial".to_owned()),
+        "{page}"
+    );
+    // The opening words of a title, then different ones.
+    let page = json(search(&app, "凡人修仙之仙界篇").await, 200).await;
+    assert_eq!(
+        first(&page),
+        ("凡人修仙传".to_owned(), "partial".to_owned()),
+        "{page}"
+    );
+    assert_eq!(page["total"], page["items"].as_array().unwrap().len());
+    // Strict hits first, whatever the heat: 苍穹之下 (heat 100) before 斗破苍穹 (900).
+    let page = json(search(&app, "苍穹之").await, 200).await;
+    assert_eq!(
+        items(&page),
+        [
+            ("苍穹之下".to_owned(), "title".to_owned()),
+            ("斗破苍穹".to_owned(), "partial".to_owned())
+        ]
+    );
+    assert_eq!(page["total"], 2);
+    for q in ["斗破苍穹", "天蚕土豆", "唐家三少", "完美世界", "斗罗大陆"] {
+        let page = json(search(&app, q).await, 200).await;
+        let kinds: Vec<String> = items(&page).into_iter().map(|(_, k)| k).collect();
+        let first_partial = kinds
+            .iter()
+            .position(|k| k == "partial")
+            .unwrap_or(kinds.len());
+        assert!(
+            kinds[first_partial..].iter().all(|k| k == "partial"),
+            "{q}: {kinds:?}"
+        );
+        assert_ne!(kinds.first().map(String::as_str), Some("partial"), "{q}");
+    }
+    // The overview's close matches use them too.
+    let o = json(
+        app.client
+            .get(app.api("/search/overview"))
+            .query(&[("q", "斗破仓穹")])
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(o["exact"].is_null());
+    assert_eq!(o["matches"][0]["title"], "斗破苍穹", "{o}");
+    // Nothing shared: still nothing.
+    assert_eq!(json(search(&app, "无此书名").await, 200).await["total"], 0);
+}
+
+async fn totals_are_exact_beyond_a_thousand(app: TestApp) {
+    service::import::seed_synthetic(&app.db, 1_100, 0, |_| {})
+        .await
+        .unwrap();
+    service::catalog_cache::bump_catalog_version(&app.db)
+        .await
+        .unwrap();
+    let page = wait_for(&app, "合成小说第1099部").await;
+    assert_eq!(first(&page).1, "exact");
+    let get = |q: &'static str, page: &'static str| {
+        app.client
+            .get(app.api("/search"))
+            .query(&[("q", q), ("per_page", "100"), ("page", page)])
+            .send()
+    };
+    // Every title and every author contains 合成: each novel once.
+    let p = json(get("合成", "1").await.unwrap(), 200).await;
+    assert_eq!(
+        (p["total"].as_u64(), p["total_pages"].as_u64()),
+        (Some(1100), Some(11))
+    );
+    let last = json(get("合成", "11").await.unwrap(), 200).await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 100);
+    let past = json(get("合成", "12").await.unwrap(), 200).await;
+    assert_eq!(past["items"], serde_json::json!([]));
+    assert_eq!(past["total"], 1100);
+    // 第1…: 1, 10–19, 100–199, 1000–1099.
+    let p = json(get("合成小说第1", "1").await.unwrap(), 200).await;
+    assert_eq!(p["total"], 211);
+    // A single character and a common initial, counted whole too.
+    let p = json(get("说", "1").await.unwrap(), 200).await;
+    assert_eq!(p["total"], 1100);
+    let p = json(get("hc", "1").await.unwrap(), 200).await;
+    assert_eq!(p["total"], 1100, "合成 read he-cheng (titles and authors)");
+}
+
+async fn invalid_utf8_in_the_query_string_is_a_bad_request(app: TestApp) {
+    fixture(&app).await;
+    for path in [
+        "/search?q=%FF",
+        "/search?q=%E6%96",
+        "/search/overview?q=%C0%AF",
+        "/search/suggestions?q=%FF",
+        "/novels?page=1&x=%FE",
+    ] {
+        error(app.get(path).await, 400, "bad_request").await;
+    }
+    // A well-formed U+FFFD is ordinary text (and finds nothing).
+    assert_eq!(
+        json(app.get("/search?q=%EF%BF%BD").await, 200).await["total"],
+        0
+    );
+    let hot = crate::search_hot::hot_until(&app, |w| w.iter().any(|(k, _)| k == "斗破苍穹")).await;
+    assert!(hot.iter().all(|(k, _)| !k.contains('\u{FFFD}')), "{hot:?}");
 }

@@ -204,6 +204,7 @@ impl TestApp {
             // Tests that check the featured shelf turn it on themselves.
             ("FEATURED_SHELF_SIZE".into(), "0".into()),
             ("CATALOG_POLL_MS".into(), "100".into()),
+            ("HOT_KEYWORDS_FLUSH_MS".into(), "100".into()),
         ]);
         for (k, v) in env {
             vars.insert((*k).into(), (*v).into());
@@ -216,7 +217,8 @@ impl TestApp {
         let queries = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = queries.clone();
         db.set_metric_callback(move |info| {
-            let background = ["app_meta", "search_keywords", "session_revocations"]
+            // Background: catalog polls, the revocation feed and the hot-keyword flush.
+            let background = ["app_meta", "search_keyword", "session_revocations"]
                 .iter()
                 .any(|t| info.statement.sql.contains(t));
             if !background {

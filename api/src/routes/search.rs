@@ -1,17 +1,16 @@
-//! Search: ranked results, the one-screen overview, suggestions, hot keywords.
+//! Search: ranked results, the one-screen overview, suggestions, hot keywords. Each handler is
+//! one call into `service::search`.
 
-use std::collections::HashMap;
-
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use serde::Deserialize;
-use service::page::PageRequest;
-use service::search::{MAX_QUERY_CHARS, MatchKind, normalize};
+use service::search::Searcher;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use validator::Validate;
 
 use crate::auth::{ClientIp, MaybeUser};
-use crate::dto::{HotKeyword, NovelSummary, SearchItem, SearchMatch, SearchOverview, Suggestion};
+use crate::dto::{HotKeyword, SearchItem, SearchOverview, Suggestion};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, ValidatedQuery};
 use crate::openapi::errors;
@@ -26,28 +25,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(hot))
 }
 
-/// The normalised query; empty, blank or over 64 characters is a 422.
-fn query(q: Option<&str>) -> ApiResult<String> {
-    let raw = q.unwrap_or("");
-    if raw.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters"),
-        ));
+/// Who searches: the signed-in reader, else the client address (a bad token is still a 401).
+pub struct SearchedBy(pub Searcher);
+
+impl FromRequestParts<AppState> for SearchedBy {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        Ok(Self(match (user, ip) {
+            (Some(ctx), _) => Searcher::Reader(ctx.user_id),
+            (None, Some(ip)) => Searcher::Address(ip),
+            (None, None) => Searcher::Anonymous,
+        }))
     }
-    let q = normalize(raw);
-    if q.is_empty() {
-        return Err(ApiError::invalid("q", "must not be empty"));
-    }
-    // Normalisation can expand a character (NFKC turns U+FDFA into 18), and hot keywords
-    // hold 64 characters.
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "q",
-            format!("must be at most {MAX_QUERY_CHARS} characters once normalised"),
-        ));
-    }
-    Ok(q)
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -67,19 +59,12 @@ pub struct SearchQuery {
     pub per_page: i64,
 }
 
-async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSummary>> {
-    Ok(state
-        .catalog
-        .summaries(&state.read, ids)
-        .await?
-        .into_iter()
-        .map(NovelSummary::from)
-        .collect())
-}
-
 /// Ranked search: exact title/author, then title prefix, title contains, author contains,
-/// pinyin (full or initials); ties by heat. Traditional characters and full-width letters are
-/// normalised first. Page 1 counts the query toward the hot keywords (once per reader per day).
+/// pinyin (full or initials, every reading of a polyphonic character), and — only when those
+/// found fewer than 20 — partial matches (most shared character bigrams first); ties by heat.
+/// Traditional characters, full-width letters and invisible characters are normalised first.
+/// `total` is exact: every match is counted, partial ones included. Page 1 of a search that
+/// found something counts toward the hot keywords (once per reader or address per day).
 #[utoipa::path(get, path = "/search", tag = "search", params(SearchQuery), security((), ("bearer" = [])),
     responses(
         (status = 200, body = SearchPage),
@@ -87,49 +72,18 @@ async fn summaries_of(state: &AppState, ids: &[i64]) -> ApiResult<Vec<NovelSumma
     ))]
 async fn search(
     State(state): State<AppState>,
-    user: MaybeUser,
-    ip: ClientIp,
+    SearchedBy(searcher): SearchedBy,
     ValidatedQuery(params): ValidatedQuery<SearchQuery>,
 ) -> ApiResult<Json<Page<SearchItem>>> {
-    let q = query(params.q.as_deref())?;
-    let page: PageRequest = PageParams {
+    let page = PageParams {
         page: params.page,
         per_page: params.per_page,
-    }
-    .into();
-    let hits = state.search.search(&q).await;
-    let total = hits.len() as u64;
-    let start = usize::try_from(page.offset())
-        .unwrap_or(usize::MAX)
-        .min(hits.len());
-    let end = start.saturating_add(page.per_page as usize).min(hits.len());
-    let kinds: HashMap<i64, MatchKind> = hits[start..end].iter().copied().collect();
-    let ids: Vec<i64> = hits[start..end].iter().map(|(id, _)| *id).collect();
-    let items = summaries_of(&state, &ids)
-        .await?
-        .into_iter()
-        .map(|novel| SearchItem {
-            match_kind: kinds
-                .get(&novel.id)
-                .map_or(SearchMatch::Title, |k| (*k).into()),
-            novel,
-        })
-        .collect();
-    if page.page == 1 {
-        let searcher = match (user.0, ip.0) {
-            (Some(ctx), _) => service::account::searcher_key(ctx.user_id),
-            (None, Some(ip)) => format!("ip:{ip}"),
-            (None, None) => "anonymous".into(),
-        };
-        state.search.count(&state.db, &q, &searcher).await?;
-    }
-    Ok(Json(Page {
-        items,
-        page: page.page,
-        per_page: page.per_page,
-        total,
-        total_pages: total.div_ceil(page.per_page),
-    }))
+    };
+    let q = params.q.as_deref().unwrap_or_default();
+    let found = (state.search)
+        .page(&state.read, &state.catalog, q, page.into(), &searcher)
+        .await?;
+    Ok(Json(Page::from_paged(found, SearchItem::from)))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -140,8 +94,9 @@ pub struct OverviewQuery {
     pub q: Option<String>,
 }
 
-/// The single-screen result of the original app: the exact hit, a few close matches, and hot
-/// recommendations from the best hit's category (or overall when nothing matched).
+/// The single-screen result of the original app: the exact hit, up to 5 close matches (partial
+/// ones when the others are few), and hot recommendations from the best hit's category (or
+/// overall when nothing matched).
 #[utoipa::path(get, path = "/search/overview", tag = "search", params(OverviewQuery), security(),
     responses(
         (status = 200, body = SearchOverview),
@@ -151,32 +106,9 @@ async fn overview(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<OverviewQuery>,
 ) -> ApiResult<Json<SearchOverview>> {
-    let q = query(params.q.as_deref())?;
-    let index = state.search.index();
-    let hits = state.search.search(&q).await;
-    let exact_id = hits
-        .iter()
-        .find(|(_, k)| *k == MatchKind::Exact)
-        .map(|(id, _)| *id);
-    let match_ids: Vec<i64> = hits
-        .iter()
-        .map(|(id, _)| *id)
-        .filter(|id| Some(*id) != exact_id)
-        .take(5)
-        .collect();
-    let best = hits.first().map(|(id, _)| *id);
-    let mut shown: Vec<i64> = match_ids.clone();
-    shown.extend(exact_id);
-    let rec_ids = index.hottest(best.and_then(|b| index.top_category_of(b)), &shown, 4);
-    let exact = match exact_id {
-        Some(id) => summaries_of(&state, &[id]).await?.pop(),
-        None => None,
-    };
-    Ok(Json(SearchOverview {
-        exact,
-        matches: summaries_of(&state, &match_ids).await?,
-        recommendations: summaries_of(&state, &rec_ids).await?,
-    }))
+    let q = params.q.as_deref().unwrap_or_default();
+    let overview = state.search.overview(&state.db, &state.catalog, q).await?;
+    Ok(Json(overview.into()))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -202,16 +134,10 @@ async fn suggestions(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<SuggestionsQuery>,
 ) -> ApiResult<Json<Vec<Suggestion>>> {
-    let q = query(params.q.as_deref())?;
+    let q = params.q.as_deref().unwrap_or_default();
     let limit = params.limit.unwrap_or(10) as usize;
-    Ok(Json(
-        state
-            .search
-            .suggest(&q, limit)
-            .into_iter()
-            .map(|(keyword, is_hot)| Suggestion { keyword, is_hot })
-            .collect(),
-    ))
+    let found = state.search.suggestions(q, limit)?;
+    Ok(Json(found.into_iter().map(Suggestion::from).collect()))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -223,7 +149,10 @@ pub struct HotQuery {
     pub limit: Option<i64>,
 }
 
-/// The most searched keywords (page-1 searches, once per reader per day).
+/// The most searched keywords: page-1 searches that found something, once per reader (or
+/// address) per keyword per day. Counts reach the list within a few seconds (they are written
+/// in batches); words on the operator's blocklist and text without a letter or digit never
+/// appear.
 #[utoipa::path(get, path = "/search/hot", tag = "search", params(HotQuery), security(),
     responses(
         (status = 200, body = [HotKeyword]),
@@ -233,8 +162,8 @@ async fn hot(
     State(state): State<AppState>,
     ValidatedQuery(params): ValidatedQuery<HotQuery>,
 ) -> ApiResult<Json<Vec<HotKeyword>>> {
-    let limit = params.limit.unwrap_or(10) as u64;
-    let words = service::search::hot_keywords(&state.read, limit).await?;
+    let limit = params.limit.unwrap_or(10) as usize;
+    let words = state.search.hot_keywords(limit);
     Ok(Json(
         words
             .into_iter()
