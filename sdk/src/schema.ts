@@ -478,8 +478,11 @@ export interface paths {
         };
         /**
          * Ranked search: exact title/author, then title prefix, title contains, author contains,
-         *     pinyin (full or initials); ties by heat. Traditional characters and full-width letters are
-         *     normalised first. Page 1 counts the query toward the hot keywords (once per reader per day).
+         *     pinyin (full or initials, every reading of a polyphonic character), and — only when those
+         *     found fewer than 20 — partial matches (most shared character bigrams first); ties by heat.
+         *     Traditional characters, full-width letters and invisible characters are normalised first.
+         *     `total` is exact: every match is counted, partial ones included. Page 1 of a search that
+         *     found something counts toward the hot keywords (once per reader or address per day).
          */
         get: operations["search"];
         put?: never;
@@ -497,7 +500,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The most searched keywords (page-1 searches, once per reader per day). */
+        /**
+         * The most searched keywords: page-1 searches that found something, once per reader (or
+         *     address) per keyword per day. Counts reach the list within a few seconds (they are written
+         *     in batches); words on the operator's blocklist and text without a letter or digit never
+         *     appear.
+         */
         get: operations["hot"];
         put?: never;
         post?: never;
@@ -515,8 +523,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The single-screen result of the original app: the exact hit, a few close matches, and hot
-         *     recommendations from the best hit's category (or overall when nothing matched).
+         * The single-screen result of the original app: the exact hit, up to 5 close matches (partial
+         *     ones when the others are few), and hot recommendations from the best hit's category (or
+         *     overall when nothing matched).
          */
         get: operations["overview"];
         put?: never;
@@ -1109,6 +1118,10 @@ export interface components {
         };
         /** @description A search result: the novel and why it matched. */
         SearchItem: components["schemas"]["NovelSummary"] & {
+            /**
+             * @description `exact`, `title`, `author`, `pinyin` or `partial` (shares part of the query; only after
+             *     every other kind, and only when those are fewer than 20).
+             */
             match: components["schemas"]["SearchMatch"];
         };
         /**
@@ -1120,7 +1133,7 @@ export interface components {
         SearchMatch: "exact" | "title" | "author" | "pinyin" | "partial";
         SearchOverview: {
             exact: null | components["schemas"]["NovelSummary"];
-            /** @description Up to 5 other matches. */
+            /** @description Up to 5 other matches (partial ones when the others are few). */
             matches: components["schemas"]["NovelSummary"][];
             /** @description Up to 4 hot novels from the best hit's category (or overall). */
             recommendations: components["schemas"]["NovelSummary"][];
