@@ -6,8 +6,8 @@ use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, Insert, IsolationLevel, QueryTrait, RuntimeErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    DbErr, Insert, QueryTrait, RuntimeErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 /// Pool settings; the defaults suit the server.
@@ -73,6 +73,10 @@ async fn limit_mysql_session(
     limit: Duration,
 ) -> Result<(), sea_orm::sqlx::Error> {
     use sea_orm::sqlx::{AssertSqlSafe, Executor};
+    // Every transaction of ours wants READ COMMITTED (see `begin_write`): set once per
+    // connection rather than before every BEGIN.
+    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await?;
     // Numbers formatted by us, no input: safe to inline.
     let lock_wait = limit.as_secs().max(1);
     conn.execute(AssertSqlSafe(format!(
@@ -105,19 +109,16 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     }
 }
 
-/// A transaction that writes. MySQL: READ COMMITTED, so it sees rows committed by others
-/// during it and takes no gap locks (REPEATABLE READ would hide a row a parallel first write
-/// just inserted). SQLite: `BEGIN IMMEDIATE`, so the write lock is taken (waiting up to the
-/// busy timeout) at the start; a deferred transaction that reads and then writes fails at once
-/// with `SQLITE_BUSY` when another process (an import) wrote in between.
+/// A transaction that writes. MySQL: READ COMMITTED (the session default `connect` sets), so
+/// it sees rows committed by others during it and takes no gap locks (REPEATABLE READ would
+/// hide a row a parallel first write just inserted). SQLite: `BEGIN IMMEDIATE`, so the write
+/// lock is taken (waiting up to the busy timeout) at the start; a deferred transaction that
+/// reads and then writes fails at once with `SQLITE_BUSY` when another process (an import)
+/// wrote in between.
 pub async fn begin_write<C: TransactionTrait + ConnectionTrait>(
     db: &C,
 ) -> Result<C::Transaction, DbErr> {
     let options = match db.get_database_backend() {
-        DbBackend::MySql => TransactionOptions {
-            isolation_level: Some(IsolationLevel::ReadCommitted),
-            ..Default::default()
-        },
         DbBackend::Sqlite => TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()

@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{bookshelf, browse_history, chapter, novel, reading_progress};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionSession,
-    TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::catalog::{NovelSummary, summaries_by_ids};
@@ -287,8 +286,8 @@ async fn target(
 
 /// `PUT /progress/{novel_id}`: the newer `client_time` wins; an older write returns the stored
 /// progress unchanged and writes nothing. A write that wins moves the shelf's last read and
-/// the history in the same short transaction. Nothing here can deadlock: one conditional
-/// upsert per row, in a fixed order (progress, history, shelf), no read-then-write.
+/// the history in the same short transaction: one conditional write per row, in a fixed order
+/// (progress, history, shelf); a lock race that still happens is run again.
 pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
@@ -367,65 +366,60 @@ async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
         .ok_or_else(|| ServiceError::Internal("progress vanished".into()))
 }
 
-/// Inserts the progress row, or updates it only when `p.client_time` is newer than the stored
-/// one: a single statement, so the row lock is taken once, exclusively. True when it applied.
+/// Stores `p` if it is newer than what is stored. With a row already there (the common case)
+/// that is one conditional `UPDATE … WHERE client_time < ?`: it takes the row's exclusive lock
+/// directly (no shared lock upgraded later, the deadlock of "insert-ignore then update"), and
+/// the rows it matched say whether it applied. A first write is an `INSERT` that skips a row a
+/// parallel first write just added; only then does the conditional update follow. True when
+/// `p` was stored.
 async fn upsert_newer_progress(
     db: &impl ConnectionTrait,
     user_id: i64,
     p: &Progress,
     had_row: bool,
 ) -> ServiceResult<bool> {
-    let backend = db.get_database_backend();
-    let values: Vec<sea_orm::Value> = vec![
-        user_id.into(),
-        p.novel_id.into(),
-        p.chapter_id.into(),
-        p.chapter_index.into(),
-        p.offset.into(),
-        p.percent.into(),
-        p.client_time.into(),
-        p.updated_at.into(),
-    ];
-    let insert = "INSERT INTO reading_progress \
-        (user_id, novel_id, chapter_id, chapter_index, `offset`, percent, client_time, updated_at) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    let sql = if backend == DbBackend::MySql {
-        // MySQL assigns left to right: `client_time` last, so the others compare the old one.
-        format!(
-            "{insert} ON DUPLICATE KEY UPDATE \
-             chapter_id = IF(VALUES(client_time) > client_time, VALUES(chapter_id), chapter_id), \
-             chapter_index = IF(VALUES(client_time) > client_time, VALUES(chapter_index), chapter_index), \
-             `offset` = IF(VALUES(client_time) > client_time, VALUES(`offset`), `offset`), \
-             percent = IF(VALUES(client_time) > client_time, VALUES(percent), percent), \
-             updated_at = IF(VALUES(client_time) > client_time, VALUES(updated_at), updated_at), \
-             client_time = IF(VALUES(client_time) > client_time, VALUES(client_time), client_time)"
-        )
-    } else {
-        format!(
-            "{insert} ON CONFLICT (user_id, novel_id) DO UPDATE SET \
-             chapter_id = excluded.chapter_id, chapter_index = excluded.chapter_index, \
-             `offset` = excluded.`offset`, percent = excluded.percent, \
-             client_time = excluded.client_time, updated_at = excluded.updated_at \
-             WHERE excluded.client_time > reading_progress.client_time"
-        )
-    };
-    let affected = db
-        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .rows_affected();
-    if backend != DbBackend::MySql {
-        return Ok(affected == 1);
+    if !had_row {
+        let row = reading_progress::ActiveModel {
+            id: NotSet,
+            user_id: Set(user_id),
+            novel_id: Set(p.novel_id),
+            chapter_id: Set(p.chapter_id),
+            chapter_index: Set(p.chapter_index),
+            offset: Set(p.offset),
+            percent: Set(p.percent),
+            client_time: Set(p.client_time),
+            updated_at: Set(p.updated_at),
+        };
+        if insert_ignore(db, [row]).await? == 1 {
+            return Ok(true);
+        }
     }
-    // MySQL (with CLIENT_FOUND_ROWS, as sqlx connects): 1 = inserted or left unchanged,
-    // 2 = updated. A 1 is an insert only if there was no row before; when a parallel first
-    // write may have inserted it, look at what is stored.
-    match affected {
-        2 => Ok(true),
-        1 if had_row => Ok(false),
-        _ => Ok(crate::reader::progress(db, user_id, p.novel_id)
-            .await?
-            .is_some_and(|s| s.client_time == p.client_time && s.updated_at == p.updated_at)),
-    }
+    // sqlx connects to MySQL with CLIENT_FOUND_ROWS: the count is of rows matched, as SQLite's.
+    let updated = reading_progress::Entity::update_many()
+        .col_expr(
+            reading_progress::Column::ChapterId,
+            Expr::value(p.chapter_id),
+        )
+        .col_expr(
+            reading_progress::Column::ChapterIndex,
+            Expr::value(p.chapter_index),
+        )
+        .col_expr(reading_progress::Column::Offset, Expr::value(p.offset))
+        .col_expr(reading_progress::Column::Percent, Expr::value(p.percent))
+        .col_expr(
+            reading_progress::Column::ClientTime,
+            Expr::value(p.client_time),
+        )
+        .col_expr(
+            reading_progress::Column::UpdatedAt,
+            Expr::value(p.updated_at),
+        )
+        .filter(reading_progress::Column::UserId.eq(user_id))
+        .filter(reading_progress::Column::NovelId.eq(p.novel_id))
+        .filter(reading_progress::Column::ClientTime.lt(p.client_time))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// A signed-in reader opened a novel: its history row moves to the top (retried when it
