@@ -174,20 +174,11 @@ async fn replica_going_down_falls_back_and_returns() {
         return;
     }
     let replica = replica_db(Backend::MySql, &["从库之书", "从库二"]).await;
-    let real = url::Url::parse(&replica.url).unwrap();
-    let target = tokio::net::lookup_host((real.host_str().unwrap(), real.port().unwrap_or(3306)))
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = crate::proxy::TcpProxy::start(target).await;
-    let mut via_proxy = real.clone();
-    via_proxy.set_host(Some("127.0.0.1")).unwrap();
-    via_proxy.set_port(Some(proxy.addr.port())).unwrap();
+    let (proxy, via_proxy) = crate::proxy::TcpProxy::in_front_of(&replica.url).await;
     let app = TestApp::spawn_with(
         Backend::MySql,
         &[
-            ("DATABASE_REPLICA_URL", via_proxy.as_str()),
+            ("DATABASE_REPLICA_URL", &via_proxy),
             ("REPLICA_CHECK_MS", "100"),
         ],
     )

@@ -276,18 +276,9 @@ async fn readiness_follows_the_database() {
         return;
     }
     let testdb = Arc::new(TestDb::create(Backend::MySql).await.unwrap());
-    let real = url::Url::parse(&testdb.url).unwrap();
-    let target = tokio::net::lookup_host((real.host_str().unwrap(), real.port().unwrap_or(3306)))
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = crate::proxy::TcpProxy::start(target).await;
-    let mut via_proxy = real.clone();
-    via_proxy.set_host(Some("127.0.0.1")).unwrap();
-    via_proxy.set_port(Some(proxy.addr.port())).unwrap();
+    let (proxy, via_proxy) = crate::proxy::TcpProxy::in_front_of(&testdb.url).await;
     let wechat = Arc::new(crate::support::spawn_emulator(Default::default()).await);
-    let app = TestApp::spawn_on_url(Backend::MySql, testdb, wechat, via_proxy.as_str(), &[]).await;
+    let app = TestApp::spawn_on_url(Backend::MySql, testdb, wechat, &via_proxy, &[]).await;
 
     json(
         app.client.get(app.url("/readyz")).send().await.unwrap(),

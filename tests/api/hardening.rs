@@ -362,22 +362,13 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         return; // an embedded database cannot be cut off from its process
     }
     let testdb = Arc::new(crate::support::TestDb::create(backend).await.unwrap());
-    let real = url::Url::parse(&testdb.url).unwrap();
-    let target = tokio::net::lookup_host((real.host_str().unwrap(), real.port().unwrap_or(3306)))
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let proxy = crate::proxy::TcpProxy::start(target).await;
-    let mut via_proxy = real.clone();
-    via_proxy.set_host(Some("127.0.0.1")).unwrap();
-    via_proxy.set_port(Some(proxy.addr.port())).unwrap();
+    let (proxy, via_proxy) = crate::proxy::TcpProxy::in_front_of(&testdb.url).await;
     let wechat = Arc::new(crate::support::spawn_emulator(Default::default()).await);
     let env = [
         ("REQUEST_TIMEOUT_MS", "1500"),
         ("DB_STATEMENT_TIMEOUT_MS", "1000"),
     ];
-    let app = TestApp::spawn_on_url(backend, testdb, wechat, via_proxy.as_str(), &env).await;
+    let app = TestApp::spawn_on_url(backend, testdb, wechat, &via_proxy, &env).await;
     let novels = add_books(&app, 3, 3).await;
     let token = app.token("stall").await;
     json(app.get_as(&token, "/me").await, 200).await;

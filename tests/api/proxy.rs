@@ -60,6 +60,22 @@ impl TcpProxy {
         }
     }
 
+    /// A proxy in front of the database of `url`, and the same URL pointing through it.
+    pub async fn in_front_of(url: &str) -> (Self, String) {
+        let real = url::Url::parse(url).expect("database url");
+        let target =
+            tokio::net::lookup_host((real.host_str().expect("host"), real.port().unwrap_or(3306)))
+                .await
+                .expect("resolve database host")
+                .next()
+                .expect("an address");
+        let proxy = Self::start(target).await;
+        let mut via = real;
+        via.set_host(Some("127.0.0.1")).expect("host");
+        via.set_port(Some(proxy.addr.port())).expect("port");
+        (proxy, via.to_string())
+    }
+
     /// Closes every open connection and refuses new ones.
     pub fn go_down(&self) {
         self.down.store(true, Ordering::SeqCst);
