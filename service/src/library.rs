@@ -296,24 +296,34 @@ pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
 ) -> ServiceResult<Progress> {
     let now = crate::db::now_micros();
     let client_time = effective_client_time(write.client_time, now)?;
-    let target = target(db, novel_id, write.chapter_id).await?;
-    let stored = crate::reader::progress(db, user_id, novel_id).await?;
-    write_progress_to(
-        db,
-        user_id,
-        novel_id,
-        &target,
-        write,
-        client_time,
-        now,
-        stored,
-    )
+    // One short transaction: its reads decide, its writes follow (a read inside it also spares
+    // the connection check sqlx makes after every statement outside one).
+    crate::db::with_retry(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        let target = target(&txn, novel_id, write.chapter_id).await?;
+        let stored = crate::reader::progress(&txn, user_id, novel_id).await?;
+        let progress = store_if_newer(
+            &txn,
+            user_id,
+            novel_id,
+            &target,
+            write,
+            client_time,
+            now,
+            stored,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(progress)
+    })
     .await
 }
 
+/// Inside the caller's transaction: stores the write when it is newer than `stored`, moving the
+/// history and the shelf with it; returns what is stored afterwards.
 #[allow(clippy::too_many_arguments)] // one private step of two public entry points
-async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+async fn store_if_newer(
+    txn: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
     target: &Target,
@@ -335,35 +345,25 @@ async fn write_progress_to<C: ConnectionTrait + TransactionTrait>(
         client_time,
         updated_at: now,
     };
-    let had_row = stored.is_some();
-    let applied = crate::db::with_retry(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        let applied = upsert_newer_progress(&txn, user_id, &ours, had_row).await?;
-        if applied {
-            crate::reader::touch_history(&txn, user_id, novel_id).await?;
-            // Reading moves the novel up the shelf and marks its chapters as seen.
-            bookshelf::Entity::update_many()
-                .col_expr(bookshelf::Column::SortAt, Expr::value(now))
-                .col_expr(
-                    bookshelf::Column::SeenChapterCount,
-                    Expr::value(target.chapter_count),
-                )
-                .filter(bookshelf::Column::UserId.eq(user_id))
-                .filter(bookshelf::Column::NovelId.eq(novel_id))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(applied)
-    })
-    .await?;
-    if applied {
-        return Ok(ours);
+    if !upsert_newer_progress(txn, user_id, &ours, stored.is_some()).await? {
+        // A newer write from another device landed between our read and our write.
+        return crate::reader::progress(txn, user_id, novel_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("progress vanished".into()));
     }
-    // A newer write from another device landed between our read and our upsert.
-    crate::reader::progress(db, user_id, novel_id)
-        .await?
-        .ok_or_else(|| ServiceError::Internal("progress vanished".into()))
+    crate::reader::touch_history(txn, user_id, novel_id).await?;
+    // Reading moves the novel up the shelf and marks its chapters as seen.
+    bookshelf::Entity::update_many()
+        .col_expr(bookshelf::Column::SortAt, Expr::value(now))
+        .col_expr(
+            bookshelf::Column::SeenChapterCount,
+            Expr::value(target.chapter_count),
+        )
+        .filter(bookshelf::Column::UserId.eq(user_id))
+        .filter(bookshelf::Column::NovelId.eq(novel_id))
+        .exec(txn)
+        .await?;
+    Ok(ours)
 }
 
 /// Stores `p` if it is newer than what is stored. With a row already there (the common case)
@@ -483,13 +483,6 @@ async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
     novel_id: i64,
     target: &Target,
 ) -> ServiceResult<Option<Progress>> {
-    let current = crate::reader::progress(db, user_id, novel_id).await?;
-    if current
-        .as_ref()
-        .is_some_and(|p| p.chapter_id == target.chapter_id)
-    {
-        return Ok(current);
-    }
     let percent = if target.chapter_count > 0 {
         f64::from(target.position - 1) * 100.0 / f64::from(target.chapter_count)
     } else {
@@ -502,9 +495,21 @@ async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
         percent: (percent * 100.0).round() / 100.0,
         client_time: now,
     };
-    write_progress_to(db, user_id, novel_id, target, &write, now, now, current)
-        .await
-        .map(Some)
+    crate::db::with_retry(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        let current = crate::reader::progress(&txn, user_id, novel_id).await?;
+        let progress = if current
+            .as_ref()
+            .is_some_and(|p| p.chapter_id == target.chapter_id)
+        {
+            current
+        } else {
+            Some(store_if_newer(&txn, user_id, novel_id, target, &write, now, now, current).await?)
+        };
+        txn.commit().await?;
+        Ok(progress)
+    })
+    .await
 }
 
 /// `GET /history`: one row per novel, newest first. Three queries whatever the page size
