@@ -352,12 +352,18 @@ pub async fn logout<C: ConnectionTrait + TransactionTrait>(
 ) -> ServiceResult<()> {
     let mut sessions = vec![ctx.session_id];
     if let Some(rt) = refresh_token {
+        // Only a login of this reader: another reader's token ends nothing (and publishes
+        // nothing to the revocation feed).
         let row = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(sha256_hex(rt.as_bytes())))
             .one(db)
             .await?;
         if let Some(row) = row {
-            sessions.push(row.session_id);
+            let own = auth_session::Entity::find_by_id(row.session_id)
+                .filter(auth_session::Column::UserId.eq(ctx.user_id))
+                .one(db)
+                .await?;
+            sessions.extend(own.map(|s| s.id));
         }
     }
     let txn = crate::db::begin_write(db).await?;

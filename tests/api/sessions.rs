@@ -10,7 +10,40 @@ use crate::library::{add_books, chapter_ids, progress, put};
 use crate::support::{Backend, TestApp, error, json};
 
 crate::backend_tests!(revocation_reaches_every_instance_within_a_second);
-crate::db_tests!(signed_in_reads_cost_one_query_and_losing_writes_none);
+crate::db_tests!(
+    signed_in_reads_cost_one_query_and_losing_writes_none,
+    logout_with_another_readers_refresh_token_ends_only_ones_own
+);
+
+/// A logout names a refresh token to end that login too; another reader's token ends nothing,
+/// on this instance or through the revocation feed.
+async fn logout_with_another_readers_refresh_token_ends_only_ones_own(app: TestApp) {
+    let mallory = app.token("mallory").await;
+    let bob = app.login("bob").await;
+    let bob_access = bob["access_token"].as_str().unwrap().to_owned();
+    let resp = app
+        .client
+        .post(app.api("/auth/logout"))
+        .bearer_auth(&mallory)
+        .json(&json!({ "refresh_token": bob["refresh_token"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    error(app.get_as(&mallory, "/me").await, 401, "invalid_token").await;
+    // Past the feed's bound, Bob is still signed in and can still refresh.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    json(app.get_as(&bob_access, "/me").await, 200).await;
+    json(
+        app.post_json(
+            "/auth/refresh",
+            &json!({ "refresh_token": bob["refresh_token"] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
 
 /// Polls `path` on `app` until it answers 401; how long that took.
 async fn until_refused(app: &TestApp, token: &str, path: &str) -> Duration {
