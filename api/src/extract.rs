@@ -26,25 +26,25 @@ where
                 "expected Content-Type: application/json".into(),
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| match e.status() {
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-                _ => ApiError::BadRequest("the request body could not be read".into()),
-            })?;
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
-            // Well-formed JSON that is not an object is invalid; anything else is malformed.
-            return Err(
-                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-                    Ok(_) => ApiError::invalid("body", "must be a JSON object"),
-                    Err(_) => ApiError::BadRequest("malformed JSON body".into()),
-                },
-            );
-        }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(Self(value))
+        let bytes = read_body(req, state).await?;
+        Ok(Self(json_object(&bytes)?))
     }
+}
+
+/// Reads `bytes` as a JSON object into `T`: well-formed JSON that is not an object is a 422,
+/// anything else unreadable a 400, a field of the wrong type a 422 naming its path.
+fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Ok(_) => ApiError::invalid("body", "must be a JSON object"),
+                Err(_) => ApiError::BadRequest("malformed JSON body".into()),
+            },
+        );
+    }
+    let axum::Json(value) = axum::Json::<T>::from_bytes(bytes)?;
+    Ok(value)
 }
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
@@ -139,4 +139,38 @@ where
         value.validate()?;
         Ok(Self(value))
     }
+}
+
+/// An optional JSON body: none at all (or only white space) is `T::default()`; otherwise
+/// as `ValidatedJson`, except that the `Content-Type` is not required (clients send a bodiless
+/// POST without one, and some send a body the same way).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidatedJsonOrDefault<T>(pub T);
+
+impl<T, S> FromRequest<S> for ValidatedJsonOrDefault<T>
+where
+    T: DeserializeOwned + Validate + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        let value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            T::default()
+        } else {
+            json_object(&bytes)?
+        };
+        value.validate()?;
+        Ok(Self(value))
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| match e.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            _ => ApiError::BadRequest("the request body could not be read".into()),
+        })
 }

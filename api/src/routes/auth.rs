@@ -17,7 +17,7 @@ use crate::dto::{
     LoginRequest, LoginResponse, LogoutRequest, RefreshRequest, TokensBody, WebScope,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, ValidatedJson, ValidatedQuery};
+use crate::extract::{Json, ValidatedJson, ValidatedJsonOrDefault, ValidatedQuery};
 use crate::openapi::errors;
 use crate::state::AppState;
 
@@ -99,29 +99,10 @@ async fn refresh(
 async fn logout(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: axum::body::Bytes,
+    ValidatedJsonOrDefault(req): ValidatedJsonOrDefault<LogoutRequest>,
 ) -> ApiResult<StatusCode> {
-    // The body is optional: an empty body means "this login only".
-    let req: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        LogoutRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_data() {
-                ApiError::invalid("body", e.to_string())
-            } else {
-                ApiError::BadRequest("malformed JSON body".into())
-            }
-        })?
-    };
-    req.validate()?;
-    service::auth::logout(
-        &state.db,
-        &state.auth,
-        user.0,
-        req.refresh_token.as_deref(),
-        req.all_devices,
-    )
-    .await?;
+    let (refresh_token, all_devices) = (req.refresh_token.as_deref(), req.all_devices);
+    service::auth::logout(&state.db, &state.auth, user.0, refresh_token, all_devices).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use service::catalog::NovelFilter;
+use service::library::OpenedChapter;
 use service::page::PageRequest;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -215,24 +216,25 @@ async fn chapter(
         chapter_id,
     )
     .await?;
-    let text = &opened.text;
+    let tag = chapter_tag(&opened);
+    crate::http::conditional(&headers, &tag, reader.is_none(), || {
+        ChapterContent::from(&opened)
+    })
+}
+
+/// The entity tag of what the reader sees: the chapter's version and, signed in, the progress.
+fn chapter_tag(opened: &OpenedChapter) -> String {
+    let meta = &opened.text.meta;
     let mut tag = format!(
         "c{}-{}-{}",
-        text.meta.id,
-        text.meta.updated_at.timestamp_micros(),
-        text.content.len()
+        meta.id,
+        meta.updated_at.timestamp_micros(),
+        opened.text.content.len()
     );
     if let Some(Some(p)) = &opened.progress {
         tag.push_str(&format!("-p{}", p.updated_at.timestamp_micros()));
     }
-    let body = || ChapterContent {
-        chapter: Chapter::from(&text.meta),
-        content: text.content.clone(),
-        prev_chapter_id: text.prev_chapter_id,
-        next_chapter_id: text.next_chapter_id,
-        progress: opened.progress.clone().map(|p| p.map(Progress::from)),
-    };
-    crate::http::conditional(&headers, &tag, reader.is_none(), body)
+    tag
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
