@@ -5,7 +5,7 @@ use entity::user;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use service::auth::Tokens;
-use service::reader::{Preferences, ReaderSettings};
+use service::settings::{Preferences, ReaderSettings};
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -629,8 +629,8 @@ pub struct Progress {
     pub updated_at: Timestamp,
 }
 
-impl From<service::reader::Progress> for Progress {
-    fn from(p: service::reader::Progress) -> Self {
+impl From<service::library::Progress> for Progress {
+    fn from(p: service::library::Progress) -> Self {
         Self {
             novel_id: p.novel_id,
             chapter_id: p.chapter_id,
