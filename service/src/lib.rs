@@ -12,10 +12,10 @@ pub mod import;
 pub mod library;
 pub mod metrics;
 pub mod page;
-pub mod reader;
 pub mod replica;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod wechat;
 
 pub use error::{AuthFailure, ServiceError, ServiceResult};

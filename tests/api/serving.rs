@@ -251,7 +251,7 @@ async fn drain_finishes_in_flight_and_refuses_new(backend: Backend) {
         .unwrap();
     assert_eq!(drained, api::server::Drained::Clean);
     let user = login["user"]["id"].as_i64().unwrap();
-    let stored = service::reader::progress(&srv.db, user, novel)
+    let stored = service::library::progress(&srv.db, user, novel)
         .await
         .unwrap();
     assert_eq!(

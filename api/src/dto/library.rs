@@ -27,8 +27,8 @@ pub struct Progress {
     pub updated_at: Timestamp,
 }
 
-impl From<service::reader::Progress> for Progress {
-    fn from(p: service::reader::Progress) -> Self {
+impl From<service::library::Progress> for Progress {
+    fn from(p: service::library::Progress) -> Self {
         Self {
             novel_id: p.novel_id,
             chapter_id: p.chapter_id,

@@ -2,7 +2,7 @@
 
 use entity::user;
 use serde::{Deserialize, Serialize};
-use service::reader::{Preferences, ReaderSettings};
+use service::settings::{Preferences, ReaderSettings};
 use utoipa::ToSchema;
 use validator::Validate;
 

@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use service::account::{sign_state, web_authorize_url};
 use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
@@ -16,7 +15,7 @@ use crate::auth::{CurrentUser, rate_limit_auth, user_agent};
 use crate::dto::{
     LoginRequest, LoginResponse, LogoutRequest, RefreshRequest, TokensBody, WebScope,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, ValidatedJson, ValidatedJsonOrDefault, ValidatedQuery};
 use crate::openapi::errors;
 use crate::state::AppState;
@@ -128,29 +127,18 @@ async fn web_authorize(
     State(state): State<AppState>,
     ValidatedQuery(q): ValidatedQuery<AuthorizeQuery>,
 ) -> ApiResult<Response> {
-    let scope = q.scope.unwrap_or(WebScope::SnsapiBase).into();
-    if !state
-        .config
-        .wechat
-        .web_redirect_uris
-        .iter()
-        .any(|u| u == &q.redirect_uri)
-    {
-        return Err(ApiError::invalid(
-            "redirect_uri",
-            "is not on the allow-list (WECHAT_WEB_REDIRECT_URIS)",
-        ));
-    }
-    let state_param = sign_state(&state.auth, scope);
-    let location = web_authorize_url(state.wechat.app_id(), &q.redirect_uri, scope, &state_param);
-    Ok((
-        StatusCode::FOUND,
-        [
-            (header::LOCATION, location),
-            (header::CACHE_CONTROL, "no-store".into()),
-        ],
-    )
-        .into_response())
+    let location = service::account::authorize_location(
+        &state.auth,
+        &state.wechat,
+        &state.config.wechat.web_redirect_uris,
+        &q.redirect_uri,
+        q.scope.unwrap_or(WebScope::SnsapiBase).into(),
+    )?;
+    let headers = [
+        (header::LOCATION, location),
+        (header::CACHE_CONTROL, "no-store".into()),
+    ];
+    Ok((StatusCode::FOUND, headers).into_response())
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

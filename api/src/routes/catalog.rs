@@ -55,7 +55,7 @@ async fn categories(
     if channel.is_none()
         && let Some(ctx) = user.0
     {
-        let prefs = service::reader::preferences(&state.db, ctx.user_id).await?;
+        let prefs = service::settings::preferences(&state.db, ctx.user_id).await?;
         channel = prefs
             .channel
             .as_deref()
@@ -128,9 +128,9 @@ async fn novel(
     if let Some(ctx) = user.0 {
         service::library::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
             .await?;
-        on_shelf = Some(service::reader::on_shelf(&state.db, ctx.user_id, id).await?);
+        on_shelf = Some(service::library::on_shelf(&state.db, ctx.user_id, id).await?);
         progress = Some(
-            service::reader::progress(&state.db, ctx.user_id, id)
+            service::library::progress(&state.db, ctx.user_id, id)
                 .await?
                 .map(Progress::from),
         );

@@ -31,7 +31,7 @@ async fn get_preferences(
     user: CurrentUser,
 ) -> ApiResult<Json<PreferencesBody>> {
     Ok(Json(
-        service::reader::preferences(&state.db, user.id())
+        service::settings::preferences(&state.db, user.id())
             .await?
             .into(),
     ))
@@ -51,7 +51,8 @@ async fn put_preferences(
 ) -> ApiResult<Json<PreferencesBody>> {
     let channel = req.channel.map(Into::into);
     let prefs =
-        service::reader::set_preferences(&state.db, user.id(), channel, &req.category_ids).await?;
+        service::settings::set_preferences(&state.db, user.id(), channel, &req.category_ids)
+            .await?;
     Ok(Json(prefs.into()))
 }
 
@@ -63,7 +64,7 @@ async fn get_reader_settings(
     user: CurrentUser,
 ) -> ApiResult<Json<ReaderSettingsBody>> {
     Ok(Json(
-        service::reader::reader_settings(&state.db, user.id())
+        service::settings::reader_settings(&state.db, user.id())
             .await?
             .into(),
     ))
@@ -81,7 +82,7 @@ async fn patch_reader_settings(
     user: CurrentUser,
     ValidatedJson(req): ValidatedJson<ReaderSettingsPatch>,
 ) -> ApiResult<Json<ReaderSettingsBody>> {
-    let patch = service::reader::SettingsPatch {
+    let patch = service::settings::SettingsPatch {
         font_size: req.font_size,
         line_spacing: req.line_spacing,
         brightness: req.brightness,
@@ -89,7 +90,7 @@ async fn patch_reader_settings(
         page_turn: req.page_turn.map(|p| p.as_str().to_owned()),
     };
     Ok(Json(
-        service::reader::patch_reader_settings(&state.db, user.id(), patch)
+        service::settings::patch_reader_settings(&state.db, user.id(), patch)
             .await?
             .into(),
     ))

@@ -1,0 +1,105 @@
+//! The reader's own library: the bookshelf (`shelf`), reading progress (`progress`: the newer
+//! client time wins) and browse history (`history`). Every query is scoped by the reader's id;
+//! listings are a fixed number of queries.
+
+mod history;
+mod progress;
+mod shelf;
+
+use std::collections::HashMap;
+
+use entity::novel;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult, QuerySelect,
+    Select,
+};
+
+pub use history::{HistoryItem, clear_history, forget, history, record_view};
+pub use progress::{
+    OpenedChapter, Progress, ProgressWrite, open_chapter, progress, write_progress,
+};
+pub use shelf::{
+    ShelfItem, add_to_shelf, last_read, on_shelf, remove_from_shelf, remove_many_from_shelf, shelf,
+};
+
+use crate::catalog::NovelSummary;
+use crate::catalog_cache::CatalogCache;
+use crate::page::{PageRequest, Paged};
+use crate::{ServiceError, ServiceResult};
+
+/// A row of one of the reader's lists, with the novel it is about and the size of the whole
+/// list (a window count, so that the page and the total are one query).
+struct Listed<R> {
+    novel_id: i64,
+    total: i64,
+    row: R,
+}
+
+impl<R: FromQueryResult> FromQueryResult for Listed<R> {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            novel_id: res.try_get(pre, "novel_id")?,
+            total: res.try_get(pre, "total")?,
+            row: R::from_query_result(res, pre)?,
+        })
+    }
+}
+
+/// A page of one of the reader's lists (`rows`, with the columns and order `shape` gives
+/// them) made into items with the novel behind each row and the reader's progress in it. Two
+/// queries whatever the page size (the page with its total, the progress), plus two for novels
+/// missing from the catalog cache; a page past the end costs one more (the count).
+async fn list_page<E, R, T>(
+    db: &impl ConnectionTrait,
+    cache: &CatalogCache,
+    user_id: i64,
+    page: PageRequest,
+    rows: Select<E>,
+    shape: impl FnOnce(Select<E>) -> Select<E>,
+    item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
+) -> ServiceResult<Paged<T>>
+where
+    E: EntityTrait<Model: Sync>,
+    R: FromQueryResult + Send + Sync,
+{
+    let found: Vec<Listed<R>> = shape(rows.clone().select_only())
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
+        .offset(page.offset())
+        .limit(page.per_page)
+        .into_model()
+        .all(db)
+        .await?;
+    let total = match found.first() {
+        Some(r) => u64::try_from(r.total).unwrap_or(0),
+        None => rows.count(db).await?,
+    };
+    let ids: Vec<i64> = found.iter().map(|r| r.novel_id).collect();
+    let novels: HashMap<i64, NovelSummary> = cache
+        .summaries(db, &ids)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let mut progress = progress::progress_for(db, user_id, &ids).await?;
+    let items = found
+        .into_iter()
+        .filter_map(|r| {
+            let novel = novels.get(&r.novel_id)?.clone();
+            let progress = progress.remove(&r.novel_id);
+            Some(item(r.row, novel, progress))
+        })
+        .collect();
+    Ok(Paged::new(items, page, total))
+}
+
+/// A novel's chapter count; `NotFound` for an unknown novel.
+async fn novel_chapter_count(db: &impl ConnectionTrait, novel_id: i64) -> ServiceResult<i32> {
+    let count: Option<i32> = novel::Entity::find_by_id(novel_id)
+        .select_only()
+        .column(novel::Column::ChapterCount)
+        .into_tuple()
+        .one(db)
+        .await?;
+    count.ok_or(ServiceError::NotFound)
+}
