@@ -310,3 +310,19 @@ impl From<&service::library::OpenedChapter> for ChapterContent {
         }
     }
 }
+
+impl From<service::library::OpenedNovel> for NovelDetail {
+    fn from(opened: service::library::OpenedNovel) -> Self {
+        let detail = &opened.detail;
+        let mut summary = NovelSummary::from(&detail.summary);
+        summary.intro = detail.intro.clone();
+        let reader = opened.reader;
+        Self {
+            summary,
+            latest_chapter: detail.latest_chapter.as_ref().map(Chapter::from),
+            first_chapter_id: detail.first_chapter_id,
+            on_shelf: reader.as_ref().map(|r| r.on_shelf),
+            progress: reader.map(|r| r.progress.map(Progress::from)),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{NovelSummary, Timestamp};
+use crate::error::ApiError;
 
 /// Where the reader is in a novel.
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,10 +178,45 @@ pub struct BatchItemError {
     pub error: crate::error::ErrorBody,
 }
 
+impl BatchItem {
+    /// One raw item of a batch, read and validated on its own; with the `novel_id` it names,
+    /// if any, so that a rejection can say which novel it was about.
+    pub fn parse(raw: serde_json::Value) -> (Option<i64>, Result<Self, ApiError>) {
+        let novel_id = raw.get("novel_id").and_then(serde_json::Value::as_i64);
+        let item = serde_json::from_value::<Self>(raw)
+            .map_err(|e| ApiError::invalid("item", e.to_string()))
+            .and_then(|item| {
+                item.progress.validate()?;
+                Ok(item)
+            });
+        (novel_id, item)
+    }
+}
+
 /// Per item, in request order: the stored `Progress`, or why the item was rejected.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum BatchResult {
     Applied(Progress),
     Rejected(BatchItemError),
+}
+
+impl BatchResult {
+    /// The result of item `index`: the item's own faults are reported for it; a failure of the
+    /// server fails the whole request.
+    pub fn of(
+        index: usize,
+        novel_id: Option<i64>,
+        written: Result<service::library::Progress, ApiError>,
+    ) -> Result<Self, ApiError> {
+        match written {
+            Ok(p) => Ok(Self::Applied(p.into())),
+            Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => Err(e),
+            Err(e) => Ok(Self::Rejected(BatchItemError {
+                index,
+                novel_id,
+                error: e.body(),
+            })),
+        }
+    }
 }

@@ -14,7 +14,7 @@ use validator::Validate;
 use crate::auth::MaybeUser;
 use crate::dto::{
     Category, Channel, Chapter, ChapterContent, NovelDetail, NovelSort, NovelStatus, NovelSummary,
-    Progress, RankingKind, SortOrder, WordsBucket,
+    RankingKind, SortOrder, WordsBucket,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, ValidatedQuery};
@@ -123,27 +123,10 @@ async fn novel(
     user: MaybeUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<NovelDetail>> {
-    let detail = state.catalog.novel_detail(&state.read, id).await?;
-    let (mut on_shelf, mut progress) = (None, None);
-    if let Some(ctx) = user.0 {
-        service::library::record_view(&state.db, ctx.user_id, id, detail.summary.chapter_count)
-            .await?;
-        on_shelf = Some(service::library::on_shelf(&state.db, ctx.user_id, id).await?);
-        progress = Some(
-            service::library::progress(&state.db, ctx.user_id, id)
-                .await?
-                .map(Progress::from),
-        );
-    }
-    let mut summary = NovelSummary::from(&detail.summary);
-    summary.intro = detail.intro.clone();
-    Ok(Json(NovelDetail {
-        summary,
-        latest_chapter: detail.latest_chapter.as_ref().map(Chapter::from),
-        first_chapter_id: detail.first_chapter_id,
-        on_shelf,
-        progress,
-    }))
+    let reader = user.0.map(|ctx| ctx.user_id);
+    let opened =
+        service::library::open_novel(&state.db, &state.read, &state.catalog, reader, id).await?;
+    Ok(Json(NovelDetail::from(opened)))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -5,12 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use validator::Validate;
 
 use crate::auth::CurrentUser;
 use crate::dto::{
-    BatchItem, BatchItemError, BatchRequest, BatchResult, HistoryItem, LastRead, NovelSummary,
-    Progress, ProgressRequest, RemoveRequest, Removed, ShelfEntry, ShelfItem,
+    BatchItem, BatchRequest, BatchResult, HistoryItem, LastRead, NovelSummary, Progress,
+    ProgressRequest, RemoveRequest, Removed, ShelfEntry, ShelfItem,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, ValidatedJson, ValidatedQuery};
@@ -181,31 +180,17 @@ async fn batch_progress(
 ) -> ApiResult<Json<Vec<BatchResult>>> {
     let mut out = Vec::with_capacity(req.items.len());
     for (index, raw) in req.items.into_iter().enumerate() {
-        let novel_id = raw.get("novel_id").and_then(serde_json::Value::as_i64);
-        let applied = async {
-            let item: BatchItem = serde_json::from_value(raw)
-                .map_err(|e| ApiError::invalid("item", e.to_string()))?;
-            item.progress.validate()?;
-            let p = service::library::write_progress(
-                &state.db,
-                user.id(),
-                item.novel_id,
-                &(&item.progress).into(),
-            )
-            .await?;
-            Ok::<_, ApiError>(Progress::from(p))
-        }
-        .await;
-        out.push(match applied {
-            Ok(p) => BatchResult::Applied(p),
-            // A server-side failure fails the request; only the item's own faults are per item.
-            Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => return Err(e),
-            Err(e) => BatchResult::Rejected(BatchItemError {
-                index,
-                novel_id,
-                error: e.body(),
-            }),
-        });
+        let (novel_id, item) = BatchItem::parse(raw);
+        let written = match item {
+            Ok(item) => {
+                let write = (&item.progress).into();
+                service::library::write_progress(&state.db, user.id(), item.novel_id, &write)
+                    .await
+                    .map_err(ApiError::from)
+            }
+            Err(e) => Err(e),
+        };
+        out.push(BatchResult::of(index, novel_id, written)?);
     }
     Ok(Json(out))
 }

@@ -1,16 +1,18 @@
 //! Browse history: one row per novel the reader opened, newest first.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::browse_history;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use super::shelf::mark_seen;
 use super::{Progress, list_page};
-use crate::catalog::NovelSummary;
+use crate::catalog::{NovelDetail, NovelSummary};
 use crate::catalog_cache::CatalogCache;
 use crate::page::{PageRequest, Paged};
 use crate::{ServiceError, ServiceResult};
@@ -57,20 +59,51 @@ pub async fn history(
     .await
 }
 
-/// A signed-in reader opened a novel: its history row moves to the top and its chapters are
-/// marked as seen for the shelf's `has_update` (run again when it loses a lock race with the
-/// reader's other writes).
-pub async fn record_view(
-    db: &impl ConnectionTrait,
-    user_id: i64,
+/// A novel as a reader opens it: the catalog's detail and, for a signed-in reader, their
+/// side of it (`None` when anonymous).
+pub struct OpenedNovel {
+    pub detail: Arc<NovelDetail>,
+    pub reader: Option<ReaderView>,
+}
+
+/// What a signed-in reader sees of a novel beyond the catalog.
+pub struct ReaderView {
+    pub on_shelf: bool,
+    pub progress: Option<Progress>,
+}
+
+/// `GET /novels/{id}`: the detail from the catalog cache (misses read `read`). A signed-in
+/// reader's view moves the novel to the top of the history and marks its chapters as seen on
+/// the shelf, in one short transaction that also reads the progress (run again when it loses
+/// a lock race with the reader's other writes).
+pub async fn open_novel<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    read: &impl ConnectionTrait,
+    cache: &CatalogCache,
+    reader: Option<i64>,
     novel_id: i64,
-    chapter_count: i32,
-) -> ServiceResult<()> {
-    crate::db::with_retry(|| async {
-        touch_history(db, user_id, novel_id).await?;
-        mark_seen(db, user_id, novel_id, chapter_count, None).await
+) -> ServiceResult<OpenedNovel> {
+    let detail = cache.novel_detail(read, novel_id).await?;
+    let Some(user_id) = reader else {
+        return Ok(OpenedNovel {
+            detail,
+            reader: None,
+        });
+    };
+    let chapter_count = detail.summary.chapter_count;
+    let view = crate::db::with_retry(|| async {
+        let txn = crate::db::begin_write(db).await?;
+        touch_history(&txn, user_id, novel_id).await?;
+        let on_shelf = mark_seen(&txn, user_id, novel_id, chapter_count, None).await?;
+        let progress = super::progress(&txn, user_id, novel_id).await?;
+        txn.commit().await?;
+        Ok(ReaderView { on_shelf, progress })
     })
-    .await
+    .await?;
+    Ok(OpenedNovel {
+        detail,
+        reader: Some(view),
+    })
 }
 
 /// Moves the novel to the top of the reader's history: one upsert, no shared lock taken

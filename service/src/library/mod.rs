@@ -15,12 +15,14 @@ use sea_orm::{
     Select,
 };
 
-pub use history::{HistoryItem, clear_history, forget, history, record_view};
+pub use history::{
+    HistoryItem, OpenedNovel, ReaderView, clear_history, forget, history, open_novel,
+};
 pub use progress::{
     OpenedChapter, Progress, ProgressWrite, open_chapter, progress, write_progress,
 };
 pub use shelf::{
-    ShelfItem, add_to_shelf, last_read, on_shelf, remove_from_shelf, remove_many_from_shelf, shelf,
+    ShelfItem, add_to_shelf, last_read, remove_from_shelf, remove_many_from_shelf, shelf,
 };
 
 use crate::catalog::NovelSummary;

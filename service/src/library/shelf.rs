@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::{bookshelf, reading_progress};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{Progress, list_page, novel_chapter_count, progress};
@@ -117,34 +117,22 @@ pub async fn remove_many_from_shelf(
     .await
 }
 
-/// Whether the novel is on the reader's shelf.
-pub async fn on_shelf(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    novel_id: i64,
-) -> ServiceResult<bool> {
-    Ok(bookshelf::Entity::find()
-        .filter(bookshelf::Column::UserId.eq(user_id))
-        .filter(bookshelf::Column::NovelId.eq(novel_id))
-        .count(db)
-        .await?
-        > 0)
-}
-
 /// The reader saw the novel with `chapter_count` chapters (no `has_update` until it grows);
-/// `read_at` moves it to the top of the shelf too. Nothing when it is not on the shelf.
+/// `read_at` moves it to the top of the shelf too. Nothing when it is not on the shelf; true
+/// when it is.
 pub(super) async fn mark_seen(
     db: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
     chapter_count: i32,
     read_at: Option<DateTime<Utc>>,
-) -> ServiceResult<()> {
+) -> ServiceResult<bool> {
     let mut update = bookshelf::Entity::update_many();
     if let Some(at) = read_at {
         update = update.col_expr(bookshelf::Column::SortAt, Expr::value(at));
     }
-    update
+    // sqlx asks MySQL for rows matched (CLIENT_FOUND_ROWS), as SQLite counts them.
+    let matched = update
         .col_expr(
             bookshelf::Column::SeenChapterCount,
             Expr::value(chapter_count),
@@ -152,8 +140,9 @@ pub(super) async fn mark_seen(
         .filter(bookshelf::Column::UserId.eq(user_id))
         .filter(bookshelf::Column::NovelId.eq(novel_id))
         .exec(db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    Ok(matched > 0)
 }
 
 /// `GET /bookshelf/last-read`: the most recent reading, if any.
