@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use entity::novel;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult, QuerySelect,
-    Select,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryResult,
+    QuerySelect, RelationDef, RelationTrait, Select,
 };
 
 pub use history::{
@@ -30,34 +30,39 @@ use crate::catalog_cache::CatalogCache;
 use crate::page::{PageRequest, Paged};
 use crate::{ServiceError, ServiceResult};
 
-/// A row of one of the reader's lists, with the novel it is about and the size of the whole
-/// list (a window count, so that the page and the total are one query).
+/// A row of one of the reader's lists, with the novel it is about, the reader's progress in
+/// it and the size of the whole list (a window count): the page, its total and the progress
+/// are one query.
 struct Listed<R> {
     novel_id: i64,
     total: i64,
+    progress: Option<Progress>,
     row: R,
 }
 
 impl<R: FromQueryResult> FromQueryResult for Listed<R> {
     fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let novel_id = res.try_get(pre, "novel_id")?;
+        let progress = progress::joined_progress(res, pre, novel_id)?;
         Ok(Self {
-            novel_id: res.try_get(pre, "novel_id")?,
+            novel_id,
             total: res.try_get(pre, "total")?,
+            progress,
             row: R::from_query_result(res, pre)?,
         })
     }
 }
 
 /// A page of one of the reader's lists (`rows`, with the columns and order `shape` gives
-/// them) made into items with the novel behind each row and the reader's progress in it. Two
-/// queries whatever the page size (the page with its total, the progress), plus two for novels
-/// missing from the catalog cache; a page past the end costs one more (the count).
+/// them; `progress` joins a row to the reader's progress in its novel) made into items with
+/// the novel behind each row and that progress. One query whatever the page size, plus two
+/// for novels missing from the catalog cache; a page past the end costs one more (the count).
 async fn list_page<E, R, T>(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,
-    user_id: i64,
     page: PageRequest,
     rows: Select<E>,
+    progress: RelationDef,
     shape: impl FnOnce(Select<E>) -> Select<E>,
     item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
 ) -> ServiceResult<Paged<T>>
@@ -65,8 +70,18 @@ where
     E: EntityTrait<Model: Sync>,
     R: FromQueryResult + Send + Sync,
 {
+    use entity::{chapter, reading_progress as rp};
     let found: Vec<Listed<R>> = shape(rows.clone().select_only())
         .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
+        .join(JoinType::LeftJoin, progress)
+        .join(JoinType::LeftJoin, rp::Relation::Chapter.def())
+        .column_as(rp::Column::ChapterId, "p_chapter_id")
+        .column_as(rp::Column::ChapterIndex, "p_chapter_index")
+        .column_as(chapter::Column::Title, "p_chapter_title")
+        .column_as(rp::Column::Offset, "p_offset")
+        .column_as(rp::Column::Percent, "p_percent")
+        .column_as(rp::Column::ClientTime, "p_client_time")
+        .column_as(rp::Column::UpdatedAt, "p_updated_at")
         .offset(page.offset())
         .limit(page.per_page)
         .into_model()
@@ -83,13 +98,11 @@ where
         .into_iter()
         .map(|n| (n.id, n))
         .collect();
-    let mut progress = progress::progress_for(db, user_id, &ids).await?;
     let items = found
         .into_iter()
         .filter_map(|r| {
             let novel = novels.get(&r.novel_id)?.clone();
-            let progress = progress.remove(&r.novel_id);
-            Some(item(r.row, novel, progress))
+            Some(item(r.row, novel, r.progress))
         })
         .collect();
     Ok(Paged::new(items, page, total))

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{chapter, novel, reading_progress};
+use entity::{chapter, reading_progress};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryResult, Set, Statement, TransactionSession, TransactionTrait,
 };
 
 use super::history::touch_history;
@@ -117,45 +117,67 @@ struct Target {
     chapter_count: i32,
 }
 
-/// One query: the chapter, if it belongs to the novel, with the novel's chapter count.
-async fn target(
+/// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
+/// reader's stored progress in the novel. (Written out: sea-query can't join one table twice
+/// under two names; backticks quote names in MySQL and SQLite alike.)
+async fn target_and_stored(
     db: &impl ConnectionTrait,
+    user_id: i64,
     novel_id: i64,
     chapter_id: i64,
-) -> ServiceResult<Target> {
-    let row: Option<(i64, i32, String, i32)> = chapter::Entity::find_by_id(chapter_id)
-        .select_only()
-        .column(chapter::Column::Id)
-        .column(chapter::Column::Position)
-        .column(chapter::Column::Title)
-        .column(novel::Column::ChapterCount)
-        .join(
-            JoinType::InnerJoin,
-            chapter::Entity::belongs_to(novel::Entity)
-                .from(chapter::Column::NovelId)
-                .to(novel::Column::Id)
-                .into(),
-        )
-        .filter(chapter::Column::NovelId.eq(novel_id))
-        .into_tuple()
-        .one(db)
-        .await?;
-    match row {
-        Some((chapter_id, position, title, chapter_count)) => Ok(Target {
-            chapter_id,
-            position,
-            title,
-            chapter_count,
-        }),
+) -> ServiceResult<(Target, Option<Progress>)> {
+    const SQL: &str = "SELECT ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, \
+        rp.`chapter_id` AS p_chapter_id, rp.`chapter_index` AS p_chapter_index, \
+        sc.`title` AS p_chapter_title, rp.`offset` AS p_offset, rp.`percent` AS p_percent, \
+        rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
+        FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` \
+        LEFT JOIN `reading_progress` rp ON rp.`user_id` = ? AND rp.`novel_id` = ch.`novel_id` \
+        LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id` \
+        WHERE ch.`id` = ? AND ch.`novel_id` = ?";
+    let stmt = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        SQL,
+        [user_id.into(), chapter_id.into(), novel_id.into()],
+    );
+    let Some(row) = db.query_one_raw(stmt).await? else {
         // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
-        None => {
-            novel_chapter_count(db, novel_id).await?;
-            Err(ServiceError::invalid(
-                "chapter_id",
-                "is not a chapter of this novel",
-            ))
-        }
-    }
+        novel_chapter_count(db, novel_id).await?;
+        return Err(ServiceError::invalid(
+            "chapter_id",
+            "is not a chapter of this novel",
+        ));
+    };
+    let target = Target {
+        chapter_id: row.try_get("", "id")?,
+        position: row.try_get("", "position")?,
+        title: row.try_get("", "title")?,
+        chapter_count: row.try_get("", "chapter_count")?,
+    };
+    Ok((target, joined_progress(&row, "", novel_id)?))
+}
+
+/// The progress columns a listing or lookup joined in (`p_chapter_id`, …, named so that they
+/// don't clash with the row's own); `None` when the reader has none in the novel.
+pub(super) fn joined_progress(
+    row: &QueryResult,
+    pre: &str,
+    novel_id: i64,
+) -> Result<Option<Progress>, DbErr> {
+    let Some(chapter_id) = row.try_get::<Option<i64>>(pre, "p_chapter_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(Progress {
+        novel_id,
+        chapter_id,
+        chapter_index: row.try_get(pre, "p_chapter_index")?,
+        chapter_title: row
+            .try_get::<Option<String>>(pre, "p_chapter_title")?
+            .unwrap_or_default(),
+        offset: row.try_get(pre, "p_offset")?,
+        percent: row.try_get(pre, "p_percent")?,
+        client_time: row.try_get(pre, "p_client_time")?,
+        updated_at: row.try_get(pre, "p_updated_at")?,
+    }))
 }
 
 /// `PUT /progress/{novel_id}`: the newer `client_time` wins; an older write returns the stored
@@ -174,8 +196,7 @@ pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
     // the connection check sqlx makes after every statement outside one).
     crate::db::with_retry(|| async {
         let txn = crate::db::begin_write(db).await?;
-        let target = target(&txn, novel_id, write.chapter_id).await?;
-        let stored = progress(&txn, user_id, novel_id).await?;
+        let (target, stored) = target_and_stored(&txn, user_id, novel_id, write.chapter_id).await?;
         let progress = store_if_newer(
             &txn,
             user_id,
