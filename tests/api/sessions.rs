@@ -159,8 +159,8 @@ async fn signed_in_reads_cost_one_query_and_losing_writes_none(app: TestApp) {
         "losing PUT: the chapter and the stored progress, one query"
     );
 
-    // A winning write: that read, then one short transaction of three statements
-    // (conditional upsert, history upsert, shelf order).
+    // A winning write: that read, then the conditional upsert and the history upsert; the
+    // shelf's order too when the novel is on the shelf.
     let before = app.queries();
     let newer = (now + chrono::Duration::seconds(1)).to_rfc3339();
     let stored = json(
@@ -169,7 +169,25 @@ async fn signed_in_reads_cost_one_query_and_losing_writes_none(app: TestApp) {
     )
     .await;
     assert_eq!(stored["offset"], 20);
-    assert_eq!(app.queries() - before, 4, "winning PUT");
+    assert_eq!(app.queries() - before, 3, "winning PUT, not on the shelf");
+    let shelf = format!("/bookshelf/{}", novels[0]);
+    let resp = app
+        .client
+        .put(app.api(&shelf))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let before = app.queries();
+    let newest = (now + chrono::Duration::seconds(2)).to_rfc3339();
+    let stored = json(
+        put(&app, &t, &path, &progress(ch[2], 30, 50.0, &newest)).await,
+        200,
+    )
+    .await;
+    assert_eq!(stored["offset"], 30);
+    assert_eq!(app.queries() - before, 4, "winning PUT, on the shelf");
 
     // An uncached chapter (its novel known to the cache) is one query, neighbours included.
     json(app.get(&format!("/novels/{}", novels[0])).await, 200).await;

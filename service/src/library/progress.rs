@@ -117,28 +117,81 @@ struct Target {
     chapter_count: i32,
 }
 
+/// What a write must know of the reader's own rows in a novel before it writes.
+struct Stored {
+    progress: Option<Progress>,
+    /// Whether the novel is on the reader's shelf: a write moves the shelf only then.
+    on_shelf: bool,
+}
+
+/// The select list and joins that read a reader's `Stored` rows for the novel whose id is the
+/// column `$novel` (parameters: the reader's id twice). Written out: sea-query can't join a
+/// table twice under two names; backticks quote names in MySQL and SQLite alike.
+macro_rules! stored_sql {
+    (select $select:literal, from $from:literal, novel $novel:literal, where $where:literal) => {
+        concat!(
+            "SELECT ",
+            $select,
+            "rp.`chapter_id` AS p_chapter_id, ",
+            "rp.`chapter_index` AS p_chapter_index, sc.`title` AS p_chapter_title, ",
+            "rp.`offset` AS p_offset, rp.`percent` AS p_percent, ",
+            "rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at, ",
+            "b.`id` AS shelf_id FROM ",
+            $from,
+            " LEFT JOIN `reading_progress` rp ON rp.`user_id` = ? AND rp.`novel_id` = ",
+            $novel,
+            " LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id`",
+            " LEFT JOIN `bookshelf` b ON b.`user_id` = ? AND b.`novel_id` = ",
+            $novel,
+            " WHERE ",
+            $where
+        )
+    };
+}
+
+impl Stored {
+    fn read(row: &QueryResult, novel_id: i64) -> Result<Self, DbErr> {
+        Ok(Self {
+            progress: joined_progress(row, "", novel_id)?,
+            on_shelf: row.try_get::<Option<i64>>("", "shelf_id")?.is_some(),
+        })
+    }
+
+    /// The reader's rows in a novel; `NotFound` for an unknown novel.
+    async fn of(db: &impl ConnectionTrait, user_id: i64, novel_id: i64) -> ServiceResult<Self> {
+        const SQL: &str = stored_sql!(select "", from "`novels` n", novel "n.`id`",
+            where "n.`id` = ?");
+        let values = [user_id.into(), user_id.into(), novel_id.into()];
+        let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
+        let row = db
+            .query_one_raw(stmt)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(Self::read(&row, novel_id)?)
+    }
+}
+
 /// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
-/// reader's stored progress in the novel. (Written out: sea-query can't join one table twice
-/// under two names; backticks quote names in MySQL and SQLite alike.)
+/// reader's stored rows in the novel.
 async fn target_and_stored(
     db: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
     chapter_id: i64,
-) -> ServiceResult<(Target, Option<Progress>)> {
-    const SQL: &str = "SELECT ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, \
-        rp.`chapter_id` AS p_chapter_id, rp.`chapter_index` AS p_chapter_index, \
-        sc.`title` AS p_chapter_title, rp.`offset` AS p_offset, rp.`percent` AS p_percent, \
-        rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
-        FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` \
-        LEFT JOIN `reading_progress` rp ON rp.`user_id` = ? AND rp.`novel_id` = ch.`novel_id` \
-        LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id` \
-        WHERE ch.`id` = ? AND ch.`novel_id` = ?";
-    let stmt = Statement::from_sql_and_values(
-        db.get_database_backend(),
-        SQL,
-        [user_id.into(), chapter_id.into(), novel_id.into()],
+) -> ServiceResult<(Target, Stored)> {
+    const SQL: &str = stored_sql!(
+        select "ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, ",
+        from "`chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id`",
+        novel "ch.`novel_id`",
+        where "ch.`id` = ? AND ch.`novel_id` = ?"
     );
+    let values = [
+        user_id.into(),
+        user_id.into(),
+        chapter_id.into(),
+        novel_id.into(),
+    ];
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
     let Some(row) = db.query_one_raw(stmt).await? else {
         // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
         novel_chapter_count(db, novel_id).await?;
@@ -153,7 +206,7 @@ async fn target_and_stored(
         title: row.try_get("", "title")?,
         chapter_count: row.try_get("", "chapter_count")?,
     };
-    Ok((target, joined_progress(&row, "", novel_id)?))
+    Ok((target, Stored::read(&row, novel_id)?))
 }
 
 /// The progress columns a listing or lookup joined in (`p_chapter_id`, …, named so that they
@@ -225,10 +278,14 @@ async fn store_if_newer(
     write: &ProgressWrite,
     client_time: DateTime<Utc>,
     now: DateTime<Utc>,
-    stored: Option<Progress>,
+    stored: Stored,
 ) -> ServiceResult<Progress> {
-    if let Some(stored) = stored.as_ref().filter(|p| p.client_time >= client_time) {
-        return Ok(stored.clone());
+    if let Some(p) = stored
+        .progress
+        .as_ref()
+        .filter(|p| p.client_time >= client_time)
+    {
+        return Ok(p.clone());
     }
     let ours = Progress {
         novel_id,
@@ -240,15 +297,19 @@ async fn store_if_newer(
         client_time,
         updated_at: now,
     };
-    if !upsert_newer_progress(txn, user_id, &ours, stored.is_some()).await? {
+    let had_row = stored.progress.is_some();
+    if !upsert_newer_progress(txn, user_id, &ours, had_row).await? {
         // A newer write from another device landed between our read and our write.
         return progress(txn, user_id, novel_id)
             .await?
             .ok_or_else(|| ServiceError::Internal("progress vanished".into()));
     }
     touch_history(txn, user_id, novel_id).await?;
-    // Reading moves the novel up the shelf and marks its chapters as seen.
-    mark_seen(txn, user_id, novel_id, target.chapter_count, Some(now)).await?;
+    // Reading moves the novel up the shelf and marks its chapters as seen. (A novel put on the
+    // shelf since our read is as if it were added right after this write.)
+    if stored.on_shelf {
+        mark_seen(txn, user_id, novel_id, target.chapter_count, Some(now)).await?;
+    }
     Ok(ours)
 }
 
@@ -372,14 +433,12 @@ async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
     };
     crate::db::with_retry(|| async {
         let txn = crate::db::begin_write(db).await?;
-        let current = progress(&txn, user_id, novel_id).await?;
-        let progress = if current
-            .as_ref()
-            .is_some_and(|p| p.chapter_id == target.chapter_id)
-        {
-            current
-        } else {
-            Some(store_if_newer(&txn, user_id, novel_id, target, &write, now, now, current).await?)
+        let stored = Stored::of(&txn, user_id, novel_id).await?;
+        let progress = match &stored.progress {
+            Some(p) if p.chapter_id == target.chapter_id => Some(p.clone()),
+            _ => Some(
+                store_if_newer(&txn, user_id, novel_id, target, &write, now, now, stored).await?,
+            ),
         };
         txn.commit().await?;
         Ok(progress)
