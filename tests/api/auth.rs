@@ -184,11 +184,9 @@ async fn forged_and_foreign_tokens_are_rejected(app: TestApp) {
     let resp = app.anon().get("/me").send().await;
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
     error(resp, 401, "missing_token").await;
-    let scheme = app
-        .anon()
-        .get("/me")
-        .header("authorization", format!("Token {token}"));
-    scheme.expect_error(401, "invalid_token").await;
+    let scheme = format!("Token {token}");
+    let wrong = app.anon().get("/me").header("authorization", scheme);
+    wrong.expect_error(401, "invalid_token").await;
     // alg none.
     let header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
     refused(&format!("{header}.{}.", parts[1]), "invalid_token").await;
@@ -220,9 +218,8 @@ async fn forged_and_foreign_tokens_are_rejected(app: TestApp) {
     refused(&with("iss", Some(json!("evil"))), "invalid_token").await;
     refused(&with("sid", None), "invalid_token").await;
     // The control: the same signing path with untouched claims works.
-    me_with(&sign(&app, Algorithm::HS256, &claims))
-        .expect(200)
-        .await;
+    let control = sign(&app, Algorithm::HS256, &claims);
+    me_with(&control).expect(200).await;
     // Refresh and access tokens are not interchangeable.
     refused(login["refresh_token"].as_str().unwrap(), "invalid_token").await;
     let swapped = app.refresh_with(&json!(token));
@@ -394,9 +391,8 @@ async fn wechat_profile_decrypts_the_public_vector(backend: Backend) {
     let spaced = json!({ "encrypted_data": DATA.replace('+', " "), "iv": IV });
     profile(spaced).expect(200).await;
     let wrong_iv = json!({ "encrypted_data": DATA, "iv": "AAAAAAAAAAAAAAAAAAAAAA==" });
-    profile(wrong_iv)
-        .expect_error(422, "validation_failed")
-        .await;
+    let wrong = profile(wrong_iv);
+    wrong.expect_error(422, "validation_failed").await;
     let short_iv = json!({ "encrypted_data": DATA, "iv": "c2hvcnQ=" });
     profile(short_iv).invalid("iv").await;
 
@@ -424,9 +420,8 @@ async fn wechat_profile_decrypts_the_public_vector(backend: Backend) {
     let forged = signed("75e81ceda165f4ffa64f4068af58c64b8f54b88d");
     forged.invalid("signature").await;
     // The right signature passes; this session key then can't decrypt the demo data.
-    let err = signed("75e81ceda165f4ffa64f4068af58c64b8f54b88c")
-        .invalid("encrypted_data")
-        .await;
+    let right = signed("75e81ceda165f4ffa64f4068af58c64b8f54b88c");
+    let err = right.invalid("encrypted_data").await;
     assert!(err["details"].get("signature").is_none(), "{err}");
 }
 

@@ -90,9 +90,10 @@ async fn category_id(app: &TestApp, channel: &str, name: &str) -> i64 {
 
 async fn categories_have_two_levels_and_counts(app: TestApp) {
     fixture(&app).await;
-    let all = app.anon().get("/categories").expect(200).await;
+    let anon = app.anon();
+    let all = anon.get("/categories").expect(200).await;
     assert_eq!(all.as_array().unwrap().len(), 5);
-    let male = app.anon().get("/categories?channel=male").expect(200).await;
+    let male = anon.get("/categories?channel=male").expect(200).await;
     let male = male.as_array().unwrap();
     let xuan = male.iter().find(|c| c["name"] == "玄幻").unwrap();
     assert_eq!(xuan["channel"], "male");
@@ -113,13 +114,14 @@ async fn categories_have_two_levels_and_counts(app: TestApp) {
         [("东方玄幻".to_owned(), 1), ("异世大陆".to_owned(), 1)]
     );
     assert!(male.iter().all(|c| c["channel"] == "male"));
-    let robots = app.anon().get("/categories?channel=robot");
+    let robots = anon.get("/categories?channel=robot");
     robots.expect_error(422, "validation_failed").await;
 }
 
 async fn novels_filter_sort_and_page(app: TestApp) {
     let ids = fixture(&app).await;
-    let page = app.anon().get("/novels?per_page=3").expect(200).await;
+    let anon = app.anon();
+    let page = anon.get("/novels?per_page=3").expect(200).await;
     assert_eq!(titles(&page), ["言一", "玄一", "玄二"]);
     assert_eq!(
         (
@@ -138,7 +140,7 @@ async fn novels_filter_sort_and_page(app: TestApp) {
     );
 
     // 玄一's category is a subcategory of 玄幻.
-    let detail = app.anon().get(paths::novel(ids["玄一"])).expect(200).await;
+    let detail = anon.get(paths::novel(ids["玄一"])).expect(200).await;
     let sub_id = detail["category"]["id"].as_i64().unwrap();
     let top_id = category_id(&app, "male", "玄幻").await;
     let by_top = titles_at(&app, &format!("/novels?category_id={top_id}")).await;
@@ -156,7 +158,7 @@ async fn novels_filter_sort_and_page(app: TestApp) {
         let got = titles_at(&app, &format!("/novels?{query}")).await;
         assert_eq!(got, expected, "{query}");
     }
-    let small = app.anon().get("/novels?words=lt_500k").expect(200).await;
+    let small = anon.get("/novels?words=lt_500k").expect(200).await;
     assert_eq!(small["total"], 6);
     let first = &page["items"][0];
     for key in [
@@ -192,28 +194,29 @@ async fn novels_filter_sort_and_page(app: TestApp) {
         "page=0",
         "page=-1",
     ] {
-        let err = app.anon().get(format!("/novels?{bad}"));
+        let err = anon.get(format!("/novels?{bad}"));
         let err = err.expect_error(422, "validation_failed").await;
         assert!(err["details"].is_object(), "{bad}: {err}");
     }
-    let abc = app.anon().get("/novels?page=abc");
+    let abc = anon.get("/novels?page=abc");
     abc.expect_error(400, "bad_request").await;
-    let all = app.anon().get("/novels").expect(200).await;
+    let all = anon.get("/novels").expect(200).await;
     assert_eq!(all["total"], 8, "nothing was dropped");
 }
 
 async fn novel_detail_for_anonymous_and_readers(app: TestApp) {
     let ids = fixture(&app).await;
+    let anon = app.anon();
     let id = ids["悬一"];
-    let anon = app.anon().get(paths::novel(id)).expect(200).await;
+    let public = anon.get(paths::novel(id)).expect(200).await;
     assert!(
-        anon["intro"].as_str().unwrap().chars().count() > 60,
+        public["intro"].as_str().unwrap().chars().count() > 60,
         "the detail has the full intro"
     );
-    assert_eq!(anon["latest_chapter"]["index"], 5);
-    assert_eq!(anon["latest_chapter"]["title"], "第5章");
-    assert!(anon["first_chapter_id"].as_i64().is_some());
-    assert!(anon.get("on_shelf").is_none() && anon.get("progress").is_none());
+    assert_eq!(public["latest_chapter"]["index"], 5);
+    assert_eq!(public["latest_chapter"]["title"], "第5章");
+    assert!(public["first_chapter_id"].as_i64().is_some());
+    assert!(public.get("on_shelf").is_none() && public.get("progress").is_none());
 
     let reader = app.reader("reader").await;
     let mine = reader.get(paths::novel(id)).expect(200).await;
@@ -224,9 +227,9 @@ async fn novel_detail_for_anonymous_and_readers(app: TestApp) {
     reader.get(paths::novel(id)).expect(200).await;
     assert_eq!(app.count(&viewed).await, 1, "one row per novel");
 
-    let unknown = app.anon().get("/novels/999999");
+    let unknown = anon.get("/novels/999999");
     unknown.expect_error(404, "not_found").await;
-    let abc = app.anon().get("/novels/abc");
+    let abc = anon.get("/novels/abc");
     abc.expect_error(400, "bad_request").await;
     let bad_token = app.as_reader("not-a-token").get(paths::novel(id));
     bad_token.expect_error(401, "invalid_token").await;
@@ -234,8 +237,9 @@ async fn novel_detail_for_anonymous_and_readers(app: TestApp) {
 
 async fn chapters_list_and_read_with_etag(app: TestApp) {
     let ids = fixture(&app).await;
+    let anon = app.anon();
     let id = ids["悬一"];
-    let chapters = |query: &str| app.anon().get(format!("/novels/{id}/chapters?{query}"));
+    let chapters = |query: &str| anon.get(format!("/novels/{id}/chapters?{query}"));
     let asc = chapters("per_page=2").expect(200).await;
     assert_eq!(indexes(&asc), [1, 2]);
     assert_eq!(asc["total"], 5);
@@ -247,40 +251,34 @@ async fn chapters_list_and_read_with_etag(app: TestApp) {
         "lists never carry text"
     );
     for query in ["per_page=1001", "order=up"] {
-        let bad = chapters(query);
-        bad.expect_error(422, "validation_failed").await;
+        chapters(query).expect_error(422, "validation_failed").await;
     }
-    let unknown = app.anon().get("/novels/999999/chapters");
+    let unknown = anon.get("/novels/999999/chapters");
     unknown.expect_error(404, "not_found").await;
 
     let all = ids_of(&asc);
-    let first = app.anon().get(paths::chapter(id, all[0])).expect(200).await;
+    let first = anon.get(paths::chapter(id, all[0])).expect(200).await;
     assert!(first["prev_chapter_id"].is_null());
     assert_eq!(first["next_chapter_id"], all[1]);
     assert_eq!(first["content"], "悬一的第1章正文。");
     let last_id = desc["items"][0]["id"].as_i64().unwrap();
-    let last = app
-        .anon()
-        .get(paths::chapter(id, last_id))
-        .expect(200)
-        .await;
+    let last = anon.get(paths::chapter(id, last_id)).expect(200).await;
     assert!(last["next_chapter_id"].is_null());
     assert_eq!(last["prev_chapter_id"], desc["items"][1]["id"]);
     // A chapter of another novel is not found through this novel.
-    let elsewhere = app.anon().get(paths::chapter(ids["玄一"], all[0]));
+    let elsewhere = anon.get(paths::chapter(ids["玄一"], all[0]));
     elsewhere.expect_error(404, "not_found").await;
 
     let second = paths::chapter(id, all[1]);
-    let resp = app.anon().get(&second).send().await;
+    let resp = anon.get(&second).send().await;
     let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
     let cache = resp.headers()["cache-control"].to_str().unwrap();
     assert!(cache.contains("max-age"), "{cache}");
-    let again = app.anon().get(&second).header("if-none-match", &etag);
+    let again = anon.get(&second).header("if-none-match", &etag);
     let again = again.send().await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
-    let stale = app
-        .anon()
+    let stale = anon
         .get(&second)
         .header("if-none-match", "\"something-else\"");
     assert_eq!(stale.status().await, 200);
@@ -300,10 +298,10 @@ fn ids_of(page: &Value) -> Vec<i64> {
 
 async fn recommendations_and_rankings(app: TestApp) {
     let ids = fixture(&app).await;
+    let anon = app.anon();
     let recommended = |title: &str, query: &str| {
         let id = ids[title];
-        app.anon()
-            .get(format!("/novels/{id}/recommendations{query}"))
+        anon.get(format!("/novels/{id}/recommendations{query}"))
     };
     let recs = recommended("玄一", "").expect(200).await;
     // Same top-level category first (hottest first), then the global hot list.
@@ -316,7 +314,7 @@ async fn recommendations_and_rankings(app: TestApp) {
     );
     let none = recommended("校一", "?limit=0");
     none.expect_error(422, "validation_failed").await;
-    let unknown = app.anon().get("/novels/999999/recommendations");
+    let unknown = anon.get("/novels/999999/recommendations");
     unknown.expect_error(404, "not_found").await;
 
     for (path, expected) in [
@@ -331,12 +329,12 @@ async fn recommendations_and_rankings(app: TestApp) {
     }
     assert_eq!(titles_at(&app, "/rankings/latest").await.len(), 8);
     for path in ["/rankings/worst", "/rankings/hot?limit=51"] {
-        let bad = app.anon().get(path);
-        bad.expect_error(422, "validation_failed").await;
+        anon.get(path).expect_error(422, "validation_failed").await;
     }
 }
 
 async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
+    let anon = app.anon();
     for i in 0..30 {
         let channel = if i % 2 == 0 { "male" } else { "female" };
         let novel = listed(&app, &format!("批量{i}"), i).channel(channel);
@@ -346,7 +344,7 @@ async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
     let mut costs = Vec::new();
     for per_page in [1, 5, 30] {
         let before = app.queries();
-        let page = app.anon().get(format!("/novels?per_page={per_page}"));
+        let page = anon.get(format!("/novels?per_page={per_page}"));
         let page = page.expect(200).await;
         assert_eq!(page["items"].as_array().unwrap().len(), per_page);
         costs.push(app.queries() - before);
@@ -356,11 +354,12 @@ async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
         "queries per page: {costs:?}"
     );
     let before = app.queries();
-    app.anon().get("/rankings/hot?limit=30").expect(200).await;
+    anon.get("/rankings/hot?limit=30").expect(200).await;
     assert!(app.queries() - before <= 2);
 }
 
 async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
+    let anon = app.anon();
     let novel = |chapters| {
         let novel = listed(&app, "重复", 10).channel("male").category("玄幻");
         let novel = novel.subcategory("东方玄幻").status("serial").collect(1);
@@ -369,7 +368,7 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     let first = novel(3).import().await;
     assert!(first.created && first.chapters_added == 3);
     let id = first.novel_id;
-    let before = app.anon().get(paths::novel(id)).expect(200).await;
+    let before = anon.get(paths::novel(id)).expect(200).await;
     assert_eq!(before["chapter_count"], 3);
     let chapter_ids = app.chapter_ids(id).await;
 
@@ -397,7 +396,7 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     // Every instance drops its caches within its poll interval (2 s).
     let mut fresh = Value::Null;
     for _ in 0..40 {
-        fresh = app.anon().get(paths::novel(id)).expect(200).await;
+        fresh = anon.get(paths::novel(id)).expect(200).await;
         if fresh["chapter_count"] == 5 {
             break;
         }
@@ -405,7 +404,7 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     }
     assert_eq!(fresh["chapter_count"], 5);
     assert_eq!(fresh["heat"], 99);
-    let read = |chapter: i64| app.anon().get(paths::chapter(id, chapter)).expect(200);
+    let read = |chapter: i64| anon.get(paths::chapter(id, chapter)).expect(200);
     let text = read(chapter_ids[1]).await;
     assert_eq!(
         text["content"], "改过的第二章。",
@@ -463,6 +462,7 @@ async fn jsonl_import_reports_bad_lines(app: TestApp) {
 
 async fn text_import_detects_gbk(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
+    let anon = app.anon();
     let path = dir.path().join("book.txt");
     let text = "楔子\n很久以前。\n\n第一章 开端\n天下大势，分久必合。\n第二章 发展\n合久必分。\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
@@ -477,13 +477,9 @@ async fn text_import_detects_gbk(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(summary.chapters_added, 3);
-    let list = app.anon().get("/novels").expect(200).await;
+    let list = anon.get("/novels").expect(200).await;
     let id = list["items"][0]["id"].as_i64().unwrap();
-    let chapters = app
-        .anon()
-        .get(format!("/novels/{id}/chapters"))
-        .expect(200)
-        .await;
+    let chapters = anon.get(format!("/novels/{id}/chapters")).expect(200).await;
     let names: Vec<&str> = chapters["items"]
         .as_array()
         .unwrap()
@@ -492,6 +488,6 @@ async fn text_import_detects_gbk(app: TestApp) {
         .collect();
     assert_eq!(names, ["前言", "第一章 开端", "第二章 发展"]);
     let cid = chapters["items"][1]["id"].as_i64().unwrap();
-    let chapter = app.anon().get(paths::chapter(id, cid)).expect(200).await;
+    let chapter = anon.get(paths::chapter(id, cid)).expect(200).await;
     assert_eq!(chapter["content"], "天下大势，分久必合。");
 }

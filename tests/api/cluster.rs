@@ -159,11 +159,8 @@ async fn replica_going_down_falls_back_and_returns() {
     // Uncached pages (a new page size each time), so that each request reads the database:
     // a read the cut replica fails is run on the primary, never answered with an error.
     for per_page in 50..100 {
-        let resp = app
-            .anon()
-            .get(format!("/novels?per_page={per_page}"))
-            .send()
-            .await;
+        let page = format!("/novels?per_page={per_page}");
+        let resp = app.anon().get(page).send().await;
         assert_eq!(
             resp.status(),
             200,
@@ -251,13 +248,11 @@ async fn metrics_are_scraped_with_a_token(app: TestApp) {
         &[("METRICS_TOKEN", token)],
     )
     .await;
-    let metrics = app.root().get("/metrics");
-    metrics.expect_error(401, "invalid_token").await;
-    let wrong = app
-        .root()
-        .get("/metrics")
-        .bearer("metrics-token-for-tests-012345678X");
-    wrong.expect_error(401, "invalid_token").await;
+    let no_token = app.root().get("/metrics");
+    no_token.expect_error(401, "invalid_token").await;
+    let wrong = "metrics-token-for-tests-012345678X";
+    let wrong_token = app.root().get("/metrics").bearer(wrong);
+    wrong_token.expect_error(401, "invalid_token").await;
 
     app.novel("度量").create().await;
     let novels = [

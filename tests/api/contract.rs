@@ -363,10 +363,8 @@ async fn unknown_enum_values_name_their_field(app: TestApp) {
     let err = patch(json!({ "page_turn": 3 })).invalid("body").await;
     assert!(err["details"]["body"][0].is_string(), "{err}");
     let robots = json!({ "channel": "robots", "category_ids": [] });
-    let err = reader
-        .put("/me/preferences", robots)
-        .invalid("channel")
-        .await;
+    let save = reader.put("/me/preferences", robots);
+    let err = save.invalid("channel").await;
     assert_eq!(
         err["details"]["channel"],
         json!(["must be one of: male, female"])

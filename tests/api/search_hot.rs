@@ -107,11 +107,8 @@ async fn only_searches_that_found_something_count_as_clean_text(app: TestApp) {
         "zero-result queries are not even stored"
     );
     // Suggestions never flag the hidden junk either.
-    let s = app
-        .anon()
-        .get("/search/suggestions?q=%25")
-        .expect(200)
-        .await;
+    let s = app.anon().get("/search/suggestions?q=%25");
+    let s = s.expect(200).await;
     assert!(
         s.as_array().unwrap().iter().all(|x| x["is_hot"] == false),
         "{s}"
@@ -121,9 +118,8 @@ async fn only_searches_that_found_something_count_as_clean_text(app: TestApp) {
 /// The suggestions for `q` flagged hot.
 async fn flagged(app: &TestApp, q: &str) -> Vec<String> {
     let suggestions = app.anon().get("/search/suggestions").query(&[("q", q)]);
+    let suggestions = suggestions.expect(200).await;
     suggestions
-        .expect(200)
-        .await
         .as_array()
         .unwrap()
         .iter()

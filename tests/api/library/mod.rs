@@ -16,13 +16,18 @@ const T0: &str = "2026-11-21T08:00:00Z";
 
 crate::db_tests!(deleting_an_account_removes_only_that_readers_data);
 
+/// Puts `ids` on `reader`'s shelf in this order, each new there (201).
+async fn shelve(reader: &Caller<'_>, ids: &[i64]) {
+    for id in ids {
+        reader.put(paths::shelf(*id), json!({})).expect(201).await;
+    }
+}
+
 /// Two novels of three chapters on `reader`'s shelf, then the first read to chapter 2,
 /// offset 30; the novels' ids and the first one's chapters.
 async fn shelve_two_and_read_the_first(app: &TestApp, reader: &Caller<'_>) -> (Vec<i64>, Vec<i64>) {
     let ids = app.add_novels(2, 3).await;
-    for id in &ids {
-        reader.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(reader, &ids).await;
     let ch = app.chapter_ids(ids[0]).await;
     let body = progress(ch[1], 30, 50.0, T0);
     reader.put(paths::progress(ids[0]), body).expect(200).await;
@@ -35,10 +40,7 @@ async fn deleting_an_account_removes_only_that_readers_data(app: TestApp) {
     let kai = app.reader("kai").await;
     let lou = app.reader("lou").await;
     for reader in [&kai, &lou] {
-        reader
-            .put(paths::shelf(ids[0]), json!({}))
-            .expect(201)
-            .await;
+        shelve(reader, &ids[..1]).await;
         let body = progress(ch[1], 1, 50.0, T0);
         reader.put(paths::progress(ids[0]), body).expect(200).await;
         let dim = json!({ "brightness": 10 });

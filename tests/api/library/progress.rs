@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{T0, shelve_two_and_read_the_first};
+use super::{T0, shelve, shelve_two_and_read_the_first};
 use crate::support::{TestApp, paths, progress};
 
 crate::db_tests!(
@@ -84,9 +84,8 @@ async fn progress_fields_are_validated(app: TestApp) {
         ben.put(&path, body).invalid(field).await;
     }
     let body = progress(ch[0], 1, 1.0, "yesterday");
-    ben.put(&path, body)
-        .expect_error(422, "validation_failed")
-        .await;
+    let yesterday = ben.put(&path, body);
+    yesterday.expect_error(422, "validation_failed").await;
 }
 
 async fn a_chapter_of_another_novel_is_invalid(app: TestApp) {
@@ -94,9 +93,8 @@ async fn a_chapter_of_another_novel_is_invalid(app: TestApp) {
     let other = app.chapter_ids(ids[1]).await;
     let ben = app.reader("ben").await;
     let body = progress(other[0], 1, 1.0, T0);
-    ben.put(paths::progress(ids[0]), body)
-        .invalid("chapter_id")
-        .await;
+    let save = ben.put(paths::progress(ids[0]), body);
+    save.invalid("chapter_id").await;
 }
 
 async fn progress_in_an_unknown_novel_is_not_found(app: TestApp) {
@@ -164,10 +162,8 @@ async fn opening_an_older_chapter_keeps_newer_progress(app: TestApp) {
 async fn anonymous_reading_records_nothing(app: TestApp) {
     let ids = app.add_novels(1, 4).await;
     let ch = app.chapter_ids(ids[0]).await;
-    app.anon()
-        .get(paths::chapter(ids[0], ch[1]))
-        .expect(200)
-        .await;
+    let read = app.anon().get(paths::chapter(ids[0], ch[1]));
+    read.expect(200).await;
     assert_eq!(app.count("reading_progress").await, 0);
 }
 
@@ -235,11 +231,9 @@ async fn another_readers_progress_is_their_own(app: TestApp) {
     let alice = app.reader("iris").await;
     let bob = app.reader("jack").await;
     let path = paths::progress(ids[0]);
-    alice.put(paths::shelf(ids[0]), json!({})).expect(201).await;
-    alice
-        .put(&path, progress(ch[1], 9, 30.0, T0))
-        .expect(200)
-        .await;
+    shelve(&alice, &ids).await;
+    let body = progress(ch[1], 9, 30.0, T0);
+    alice.put(&path, body).expect(200).await;
 
     bob.get(&path).expect_error(404, "not_found").await;
     let later = progress(ch[2], 1, 60.0, "2026-11-22T08:00:00Z");

@@ -57,10 +57,8 @@ async fn saved_preferences_keep_each_category_once(app: TestApp) {
 async fn unknown_categories_are_refused_and_nothing_is_half_written(app: TestApp) {
     let (hal, male_cat) = hal_prefers_male(&app).await;
     let prefs = json!({ "channel": "female", "category_ids": [male_cat, 987654] });
-    let err = hal
-        .put("/me/preferences", prefs)
-        .invalid("category_ids")
-        .await;
+    let save = hal.put("/me/preferences", prefs);
+    let err = save.invalid("category_ids").await;
     let message = err["details"]["category_ids"][0].as_str().unwrap();
     assert!(message.contains("987654"), "{err}");
     let robots = hal.put("/me/preferences", json!({ "channel": "robots" }));

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{T0, shelve_two_and_read_the_first};
+use super::{T0, shelve, shelve_two_and_read_the_first};
 use crate::support::{Backend, Caller, TestApp, paths, progress};
 
 crate::db_tests!(
@@ -68,9 +68,7 @@ async fn parallel_adds_of_one_novel_make_one_row(app: TestApp) {
 async fn the_shelf_lists_the_latest_added_first_with_unread_counts(app: TestApp) {
     let ids = app.add_novels(3, 2).await;
     let amy = app.reader("amy").await;
-    for id in &ids {
-        amy.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(&amy, &ids).await;
     let shelf = amy.get("/bookshelf").expect(200).await;
     assert_eq!(shelf["total"], 3);
     let first = &shelf["items"][0];
@@ -83,7 +81,7 @@ async fn the_shelf_lists_the_latest_added_first_with_unread_counts(app: TestApp)
 async fn removing_a_novel_answers_204_then_404(app: TestApp) {
     let ids = app.add_novels(1, 2).await;
     let amy = app.reader("amy").await;
-    amy.put(paths::shelf(ids[0]), json!({})).expect(201).await;
+    shelve(&amy, &ids).await;
     amy.delete(paths::shelf(ids[0])).expect(204).await;
     let again = amy.delete(paths::shelf(ids[0]));
     again.expect_error(404, "not_found").await;
@@ -92,9 +90,7 @@ async fn removing_a_novel_answers_204_then_404(app: TestApp) {
 async fn bulk_removal_counts_what_it_removed(app: TestApp) {
     let ids = app.add_novels(2, 2).await;
     let amy = app.reader("amy").await;
-    for id in &ids {
-        amy.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(&amy, &ids).await;
     let body = json!({ "novel_ids": [ids[0], ids[1], 999999] });
     let removed = amy.post("/bookshelf/remove", body).expect(200).await;
     assert_eq!(removed["removed"], 2);
@@ -119,9 +115,7 @@ async fn shelf_pages_hold_at_most_100(app: TestApp) {
 async fn a_page_past_the_end_is_empty_but_knows_the_total(app: TestApp) {
     let ids = app.add_novels(3, 1).await;
     let amy = app.reader("amy").await;
-    for id in &ids {
-        amy.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(&amy, &ids).await;
     let past = amy.get("/bookshelf?page=9&per_page=100").expect(200).await;
     assert_eq!(past["total"], 3);
     assert_eq!(past["items"].as_array().unwrap().len(), 0);
@@ -130,9 +124,7 @@ async fn a_page_past_the_end_is_empty_but_knows_the_total(app: TestApp) {
 async fn reading_moves_a_novel_to_the_front(app: TestApp) {
     let ids = app.add_novels(2, 3).await;
     let cai = app.reader("cai").await;
-    for id in &ids {
-        cai.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(&cai, &ids).await;
     let shelf = cai.get("/bookshelf").expect(200).await;
     assert_eq!(shelf["items"][0]["novel"]["id"], ids[1]);
     let ch = app.chapter_ids(ids[0]).await;
@@ -164,7 +156,7 @@ async fn caught_up_reader(app: &TestApp) -> (Caller<'_>, i64) {
     let ids = app.add_novels(1, 3).await;
     let ch = app.chapter_ids(ids[0]).await;
     let eve = app.reader("eve").await;
-    eve.put(paths::shelf(ids[0]), json!({})).expect(201).await;
+    shelve(&eve, &ids).await;
     let body = progress(ch[2], 0, 100.0, T0);
     eve.put(paths::progress(ids[0]), body).expect(200).await;
     (eve, ids[0])
@@ -223,7 +215,7 @@ async fn another_readers_shelf_is_out_of_reach(app: TestApp) {
     let ids = app.add_novels(1, 3).await;
     let alice = app.reader("iris").await;
     let bob = app.reader("jack").await;
-    alice.put(paths::shelf(ids[0]), json!({})).expect(201).await;
+    shelve(&alice, &ids).await;
 
     assert_eq!(bob.get("/bookshelf").expect(200).await["total"], 0);
     bob.get("/bookshelf/last-read").expect(204).await;
@@ -241,9 +233,7 @@ async fn a_shelf_page_is_a_fixed_number_of_queries(app: TestApp) {
     for i in 0..200 {
         ids.push(app.novel(&format!("架{i}")).create().await);
     }
-    for id in &ids {
-        max.put(paths::shelf(*id), json!({})).expect(201).await;
-    }
+    shelve(&max, &ids).await;
     let mut costs = Vec::new();
     for per_page in [1, 20, 100] {
         let before = app.queries();
@@ -289,12 +279,8 @@ async fn new_readers_start_with_the_three_hottest_novels(backend: Backend) {
         return;
     };
     hot_catalog(&app).await;
-    let shelf = app
-        .reader("newbie")
-        .await
-        .get("/bookshelf")
-        .expect(200)
-        .await;
+    let newbie = app.reader("newbie").await;
+    let shelf = newbie.get("/bookshelf").expect(200).await;
     let mut titles: Vec<&str> = shelf["items"]
         .as_array()
         .unwrap()
