@@ -110,7 +110,7 @@ pub struct TestApp {
     /// The WeChat emulator this app talks to over HTTP.
     pub wechat: Arc<Emulator>,
     queries: Arc<std::sync::atomic::AtomicU64>,
-    pub client: reqwest::Client,
+    client: reqwest::Client,
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub config: Arc<Config>,
@@ -253,12 +253,12 @@ impl TestApp {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     /// `path` under `/api/v1`.
-    pub fn api(&self, path: &str) -> String {
+    fn api(&self, path: &str) -> String {
         self.url(&format!("/api/v1{path}"))
     }
 
