@@ -259,11 +259,13 @@ async fn featuring_three(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_with(backend, &[("FEATURED_SHELF_SIZE", "3")]).await
 }
 
-/// Five novels `热0`…`热4` of heats 10, 50, 30, 40, 20.
-async fn hot_catalog(app: &TestApp) {
+/// The same, with five novels `热0`…`热4` of heats 10, 50, 30, 40, 20.
+async fn hot_catalog_featuring_three(backend: Backend) -> Option<TestApp> {
+    let app = featuring_three(backend).await?;
     for (i, heat) in [10, 50, 30, 40, 20].into_iter().enumerate() {
         app.novel(&format!("热{i}")).heat(heat).create().await;
     }
+    Some(app)
 }
 
 async fn an_empty_catalog_features_nothing(backend: Backend) {
@@ -275,10 +277,9 @@ async fn an_empty_catalog_features_nothing(backend: Backend) {
 }
 
 async fn new_readers_start_with_the_three_hottest_novels(backend: Backend) {
-    let Some(app) = featuring_three(backend).await else {
+    let Some(app) = hot_catalog_featuring_three(backend).await else {
         return;
     };
-    hot_catalog(&app).await;
     let newbie = app.reader("newbie").await;
     let shelf = newbie.get("/bookshelf").expect(200).await;
     let mut titles: Vec<&str> = shelf["items"]
@@ -292,10 +293,9 @@ async fn new_readers_start_with_the_three_hottest_novels(backend: Backend) {
 }
 
 async fn only_the_first_login_fills_the_shelf(backend: Backend) {
-    let Some(app) = featuring_three(backend).await else {
+    let Some(app) = hot_catalog_featuring_three(backend).await else {
         return;
     };
-    hot_catalog(&app).await;
     let newbie = app.reader("newbie").await;
     let shelf = newbie.get("/bookshelf").expect(200).await;
     let first = shelf["items"][0]["novel"]["id"].as_i64().unwrap();
