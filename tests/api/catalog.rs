@@ -1,9 +1,11 @@
 //! The catalog: categories, novels, chapters, recommendations, rankings, import, caching.
 
-use serde_json::{Value, json};
-use service::import::{ImportChapter, ImportNovel, import_novel};
+use std::collections::HashMap;
 
-use crate::support::{TestApp, error, json};
+use serde_json::{Value, json};
+use service::import::import_novel;
+
+use crate::support::{NovelBuilder, TestApp, ids, paths};
 
 crate::db_tests!(
     categories_have_two_levels_and_counts,
@@ -17,114 +19,44 @@ crate::db_tests!(
     text_import_detects_gbk,
 );
 
-fn chapters(n: usize, tag: &str) -> Vec<ImportChapter> {
-    (1..=n)
-        .map(|i| ImportChapter {
-            title: format!("第{i}章 {tag}"),
-            content: format!("{tag}的第{i}章正文。"),
-        })
-        .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn novel(
-    title: &str,
-    channel: &str,
-    cat: &str,
-    sub: Option<&str>,
-    status: &str,
-    heat: i64,
-    collect: i64,
-    n: usize,
-) -> ImportNovel {
-    ImportNovel {
-        title: title.into(),
-        author: format!("{title}作者"),
-        channel: channel.into(),
-        category: cat.into(),
-        subcategory: sub.map(Into::into),
-        status: Some(status.into()),
-        intro: Some(format!("{title}的简介。").repeat(12)),
-        cover_url: Some(format!("https://img.example.com/{heat}.jpg")),
-        heat: Some(heat),
-        collect_count: Some(collect),
-        chapters: chapters(n, title),
-    }
+/// A novel as the catalog lists it: an intro of 84 characters and a cover.
+fn listed<'a>(app: &'a TestApp, title: &str, heat: i64) -> NovelBuilder<'a> {
+    let intro = format!("{title}的简介。").repeat(12);
+    let cover = format!("https://img.example.com/{heat}.jpg");
+    app.novel(title).heat(heat).intro(&intro).cover(&cover)
 }
 
 /// Eight novels over two channels; returns title → id.
-async fn fixture(app: &TestApp) -> std::collections::HashMap<String, i64> {
+async fn fixture(app: &TestApp) -> HashMap<String, i64> {
+    #[rustfmt::skip]
     let novels = [
-        novel(
-            "玄一",
-            "male",
-            "玄幻",
-            Some("东方玄幻"),
-            "serial",
-            900,
-            10,
-            3,
-        ),
-        novel(
-            "玄二",
-            "male",
-            "玄幻",
-            Some("异世大陆"),
-            "finished",
-            800,
-            90,
-            2,
-        ),
-        novel("玄三", "male", "玄幻", None, "finished", 100, 50, 1),
-        novel(
-            "都一",
-            "male",
-            "都市",
-            Some("都市生活"),
-            "serial",
-            700,
-            30,
-            2,
-        ),
-        novel(
-            "言一",
-            "female",
-            "古代言情",
-            Some("宫闱宅斗"),
-            "finished",
-            950,
-            20,
-            2,
-        ),
-        novel(
-            "言二",
-            "female",
-            "古代言情",
-            Some("宫闱宅斗"),
-            "serial",
-            600,
-            70,
-            2,
-        ),
-        novel("校一", "female", "青春校园", None, "finished", 500, 80, 1),
-        novel("悬一", "female", "悬疑推理", None, "serial", 400, 60, 5),
+        // title, channel, category, subcategory, status, heat, collect count, chapters
+        ("玄一", "male", "玄幻", Some("东方玄幻"), "serial", 900, 10, 3),
+        ("玄二", "male", "玄幻", Some("异世大陆"), "finished", 800, 90, 2),
+        ("玄三", "male", "玄幻", None, "finished", 100, 50, 1),
+        ("都一", "male", "都市", Some("都市生活"), "serial", 700, 30, 2),
+        ("言一", "female", "古代言情", Some("宫闱宅斗"), "finished", 950, 20, 2),
+        ("言二", "female", "古代言情", Some("宫闱宅斗"), "serial", 600, 70, 2),
+        ("校一", "female", "青春校园", None, "finished", 500, 80, 1),
+        ("悬一", "female", "悬疑推理", None, "serial", 400, 60, 5),
     ];
-    let mut ids = std::collections::HashMap::new();
-    for n in &novels {
-        let out = import_novel(&app.db, n).await.unwrap();
-        ids.insert(n.title.clone(), out.novel_id);
+    let mut ids = HashMap::new();
+    for (title, channel, category, sub, status, heat, collect, chapters) in novels {
+        let mut novel = listed(app, title, heat).channel(channel).category(category);
+        if let Some(sub) = sub {
+            novel = novel.subcategory(sub);
+        }
+        let novel = novel.status(status).collect(collect).chapters(chapters);
+        ids.insert(title.to_owned(), novel.create().await);
     }
     // Word-count buckets without megabytes of text.
-    app.exec(&format!(
-        "UPDATE novels SET word_count = 1200000 WHERE id = {}",
-        ids["玄一"]
-    ))
-    .await;
-    app.exec(&format!(
-        "UPDATE novels SET word_count = 600000 WHERE id = {}",
-        ids["言一"]
-    ))
-    .await;
+    for (title, words) in [("玄一", 1_200_000), ("言一", 600_000)] {
+        let id = ids[title];
+        app.exec(&format!(
+            "UPDATE novels SET word_count = {words} WHERE id = {id}"
+        ))
+        .await;
+    }
     ids
 }
 
@@ -137,18 +69,33 @@ fn titles(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The titles of an anonymous `GET path`.
+async fn titles_at(app: &TestApp, path: &str) -> Vec<String> {
+    titles(&app.anon().get(path).expect(200).await)
+}
+
+/// The `index` of each chapter of a list.
+fn indexes(list: &Value) -> Vec<i64> {
+    let items = list["items"].as_array().unwrap();
+    items.iter().map(|c| c["index"].as_i64().unwrap()).collect()
+}
+
+/// The id of the top-level category `name` of `channel`.
+async fn category_id(app: &TestApp, channel: &str, name: &str) -> i64 {
+    let cats = app.anon().get(format!("/categories?channel={channel}"));
+    let cats = cats.expect(200).await;
+    let cat = cats.as_array().unwrap().iter().find(|c| c["name"] == name);
+    cat.unwrap()["id"].as_i64().unwrap()
+}
+
 async fn categories_have_two_levels_and_counts(app: TestApp) {
     fixture(&app).await;
-    let all = json(app.get("/categories").await, 200).await;
+    let anon = app.anon();
+    let all = anon.get("/categories").expect(200).await;
     assert_eq!(all.as_array().unwrap().len(), 5);
-    let male = json(app.get("/categories?channel=male").await, 200).await;
-    let xuan = male
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "玄幻")
-        .unwrap()
-        .clone();
+    let male = anon.get("/categories?channel=male").expect(200).await;
+    let male = male.as_array().unwrap();
+    let xuan = male.iter().find(|c| c["name"] == "玄幻").unwrap();
     assert_eq!(xuan["channel"], "male");
     assert_eq!(xuan["novel_count"], 3);
     let subs: Vec<(String, i64)> = xuan["subcategories"]
@@ -166,23 +113,15 @@ async fn categories_have_two_levels_and_counts(app: TestApp) {
         subs,
         [("东方玄幻".to_owned(), 1), ("异世大陆".to_owned(), 1)]
     );
-    assert!(
-        male.as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["channel"] == "male")
-    );
-    error(
-        app.get("/categories?channel=robot").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    assert!(male.iter().all(|c| c["channel"] == "male"));
+    let robots = anon.get("/categories?channel=robot");
+    robots.expect_error(422, "validation_failed").await;
 }
 
 async fn novels_filter_sort_and_page(app: TestApp) {
     let ids = fixture(&app).await;
-    let page = json(app.get("/novels?per_page=3").await, 200).await;
+    let anon = app.anon();
+    let page = anon.get("/novels?per_page=3").expect(200).await;
     assert_eq!(titles(&page), ["言一", "玄一", "玄二"]);
     assert_eq!(
         (
@@ -192,57 +131,35 @@ async fn novels_filter_sort_and_page(app: TestApp) {
         ),
         (Some(8), Some(3), Some(1))
     );
-    let last = json(app.get("/novels?per_page=3&page=3").await, 200).await;
-    assert_eq!(titles(&last), ["悬一", "玄三"]);
-    let beyond = json(app.get("/novels?per_page=3&page=9").await, 200).await;
-    assert!(titles(&beyond).is_empty());
+    let last = titles_at(&app, "/novels?per_page=3&page=3").await;
+    assert_eq!(last, ["悬一", "玄三"]);
+    assert!(
+        titles_at(&app, "/novels?per_page=3&page=9")
+            .await
+            .is_empty()
+    );
 
-    let top = ids["玄一"]; // any novel of 玄幻 gives its category ids
-    let detail = json(app.get(&format!("/novels/{top}")).await, 200).await;
+    // 玄一's category is a subcategory of 玄幻.
+    let detail = anon.get(paths::novel(ids["玄一"])).expect(200).await;
     let sub_id = detail["category"]["id"].as_i64().unwrap();
-    let cats = json(app.get("/categories?channel=male").await, 200).await;
-    let top_id = cats
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "玄幻")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(
-        titles(&json(app.get(&format!("/novels?category_id={top_id}")).await, 200).await),
-        ["玄一", "玄二", "玄三"]
-    );
-    assert_eq!(
-        titles(&json(app.get(&format!("/novels?category_id={sub_id}")).await, 200).await),
-        ["玄一"]
-    );
-    assert_eq!(
-        titles(&json(app.get("/novels?channel=female&status=finished").await, 200).await),
-        ["言一", "校一"]
-    );
-    assert_eq!(
-        titles(&json(app.get("/novels?words=gt_1m").await, 200).await),
-        ["玄一"]
-    );
-    assert_eq!(
-        titles(&json(app.get("/novels?words=500k_1m").await, 200).await),
-        ["言一"]
-    );
-    assert_eq!(
-        json(app.get("/novels?words=lt_500k").await, 200).await["total"],
-        6
-    );
-    assert_eq!(
-        titles(&json(app.get("/novels?sort=collect&per_page=2").await, 200).await),
-        ["玄二", "校一"]
-    );
-    assert_eq!(
-        titles(&json(app.get("/novels?sort=words&per_page=2").await, 200).await),
-        ["玄一", "言一"]
-    );
-    let latest = json(app.get("/novels?sort=latest&per_page=1").await, 200).await;
-    assert_eq!(titles(&latest), ["悬一"]);
+    let top_id = category_id(&app, "male", "玄幻").await;
+    let by_top = titles_at(&app, &format!("/novels?category_id={top_id}")).await;
+    assert_eq!(by_top, ["玄一", "玄二", "玄三"]);
+    let by_sub = titles_at(&app, &format!("/novels?category_id={sub_id}")).await;
+    assert_eq!(by_sub, ["玄一"]);
+    for (query, expected) in [
+        ("channel=female&status=finished", &["言一", "校一"][..]),
+        ("words=gt_1m", &["玄一"]),
+        ("words=500k_1m", &["言一"]),
+        ("sort=collect&per_page=2", &["玄二", "校一"]),
+        ("sort=words&per_page=2", &["玄一", "言一"]),
+        ("sort=latest&per_page=1", &["悬一"]),
+    ] {
+        let got = titles_at(&app, &format!("/novels?{query}")).await;
+        assert_eq!(got, expected, "{query}");
+    }
+    let small = anon.get("/novels?words=lt_500k").expect(200).await;
+    assert_eq!(small["total"], 6);
     let first = &page["items"][0];
     for key in [
         "id",
@@ -277,271 +194,158 @@ async fn novels_filter_sort_and_page(app: TestApp) {
         "page=0",
         "page=-1",
     ] {
-        let err = error(
-            app.get(&format!("/novels?{bad}")).await,
-            422,
-            "validation_failed",
-        )
-        .await;
+        let err = anon.get(format!("/novels?{bad}"));
+        let err = err.expect_error(422, "validation_failed").await;
         assert!(err["details"].is_object(), "{bad}: {err}");
     }
-    error(app.get("/novels?page=abc").await, 400, "bad_request").await;
-    assert_eq!(
-        json(app.get("/novels").await, 200).await["total"],
-        8,
-        "nothing was dropped"
-    );
+    let abc = anon.get("/novels?page=abc");
+    abc.expect_error(400, "bad_request").await;
+    let all = anon.get("/novels").expect(200).await;
+    assert_eq!(all["total"], 8, "nothing was dropped");
 }
 
 async fn novel_detail_for_anonymous_and_readers(app: TestApp) {
     let ids = fixture(&app).await;
+    let anon = app.anon();
     let id = ids["悬一"];
-    let anon = json(app.get(&format!("/novels/{id}")).await, 200).await;
+    let public = anon.get(paths::novel(id)).expect(200).await;
     assert!(
-        anon["intro"].as_str().unwrap().chars().count() > 60,
+        public["intro"].as_str().unwrap().chars().count() > 60,
         "the detail has the full intro"
     );
-    assert_eq!(anon["latest_chapter"]["index"], 5);
-    assert_eq!(anon["latest_chapter"]["title"], "第5章 悬一");
-    assert!(anon["first_chapter_id"].as_i64().is_some());
-    assert!(anon.get("on_shelf").is_none() && anon.get("progress").is_none());
+    assert_eq!(public["latest_chapter"]["index"], 5);
+    assert_eq!(public["latest_chapter"]["title"], "第5章");
+    assert!(public["first_chapter_id"].as_i64().is_some());
+    assert!(public.get("on_shelf").is_none() && public.get("progress").is_none());
 
-    let token = app.token("reader").await;
-    let mine = json(app.get_as(&token, &format!("/novels/{id}")).await, 200).await;
+    let reader = app.reader("reader").await;
+    let mine = reader.get(paths::novel(id)).expect(200).await;
     assert_eq!(mine["on_shelf"], false);
     assert!(mine["progress"].is_null());
-    assert_eq!(
-        app.count(&format!("browse_history WHERE novel_id = {id}"))
-            .await,
-        1
-    );
-    json(app.get_as(&token, &format!("/novels/{id}")).await, 200).await;
-    assert_eq!(
-        app.count(&format!("browse_history WHERE novel_id = {id}"))
-            .await,
-        1,
-        "one row per novel"
-    );
+    let viewed = format!("browse_history WHERE novel_id = {id}");
+    assert_eq!(app.count(&viewed).await, 1);
+    reader.get(paths::novel(id)).expect(200).await;
+    assert_eq!(app.count(&viewed).await, 1, "one row per novel");
 
-    error(app.get("/novels/999999").await, 404, "not_found").await;
-    error(app.get("/novels/abc").await, 400, "bad_request").await;
-    error(
-        app.get_as("not-a-token", &format!("/novels/{id}")).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    let unknown = anon.get("/novels/999999");
+    unknown.expect_error(404, "not_found").await;
+    let abc = anon.get("/novels/abc");
+    abc.expect_error(400, "bad_request").await;
+    let bad_token = app.as_reader("not-a-token").get(paths::novel(id));
+    bad_token.expect_error(401, "invalid_token").await;
 }
 
 async fn chapters_list_and_read_with_etag(app: TestApp) {
     let ids = fixture(&app).await;
+    let anon = app.anon();
     let id = ids["悬一"];
-    let asc = json(
-        app.get(&format!("/novels/{id}/chapters?per_page=2")).await,
-        200,
-    )
-    .await;
-    let idx: Vec<i64> = asc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["index"].as_i64().unwrap())
-        .collect();
-    assert_eq!(idx, [1, 2]);
+    let chapters = |query: &str| anon.get(format!("/novels/{id}/chapters?{query}"));
+    let asc = chapters("per_page=2").expect(200).await;
+    assert_eq!(indexes(&asc), [1, 2]);
     assert_eq!(asc["total"], 5);
     assert_eq!(asc["total_pages"], 3);
-    let desc = json(
-        app.get(&format!("/novels/{id}/chapters?order=desc&per_page=1000"))
-            .await,
-        200,
-    )
-    .await;
-    let idx: Vec<i64> = desc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["index"].as_i64().unwrap())
-        .collect();
-    assert_eq!(idx, [5, 4, 3, 2, 1]);
+    let desc = chapters("order=desc&per_page=1000").expect(200).await;
+    assert_eq!(indexes(&desc), [5, 4, 3, 2, 1]);
     assert!(
         desc["items"][0].get("content").is_none(),
         "lists never carry text"
     );
-    error(
-        app.get(&format!("/novels/{id}/chapters?per_page=1001"))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    error(
-        app.get(&format!("/novels/{id}/chapters?order=up")).await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    error(app.get("/novels/999999/chapters").await, 404, "not_found").await;
+    for query in ["per_page=1001", "order=up"] {
+        chapters(query).expect_error(422, "validation_failed").await;
+    }
+    let unknown = anon.get("/novels/999999/chapters");
+    unknown.expect_error(404, "not_found").await;
 
-    let all: Vec<i64> = asc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect();
-    let first = json(
-        app.get(&format!("/novels/{id}/chapters/{}", all[0])).await,
-        200,
-    )
-    .await;
+    let all = ids_of(&asc);
+    let first = anon.get(paths::chapter(id, all[0])).expect(200).await;
     assert!(first["prev_chapter_id"].is_null());
     assert_eq!(first["next_chapter_id"], all[1]);
     assert_eq!(first["content"], "悬一的第1章正文。");
     let last_id = desc["items"][0]["id"].as_i64().unwrap();
-    let last = json(
-        app.get(&format!("/novels/{id}/chapters/{last_id}")).await,
-        200,
-    )
-    .await;
+    let last = anon.get(paths::chapter(id, last_id)).expect(200).await;
     assert!(last["next_chapter_id"].is_null());
     assert_eq!(last["prev_chapter_id"], desc["items"][1]["id"]);
     // A chapter of another novel is not found through this novel.
-    let other = ids["玄一"];
-    error(
-        app.get(&format!("/novels/{other}/chapters/{}", all[0]))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
+    let elsewhere = anon.get(paths::chapter(ids["玄一"], all[0]));
+    elsewhere.expect_error(404, "not_found").await;
 
-    let resp = app.get(&format!("/novels/{id}/chapters/{}", all[1])).await;
+    let second = paths::chapter(id, all[1]);
+    let resp = anon.get(&second).send().await;
     let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(
-        resp.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
-    let again = app
-        .client
-        .get(app.api(&format!("/novels/{id}/chapters/{}", all[1])))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let cache = resp.headers()["cache-control"].to_str().unwrap();
+    assert!(cache.contains("max-age"), "{cache}");
+    let again = anon.get(&second).header("if-none-match", &etag);
+    let again = again.send().await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
-    let stale = app
-        .client
-        .get(app.api(&format!("/novels/{id}/chapters/{}", all[1])))
-        .header("if-none-match", "\"something-else\"")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status(), 200);
+    let stale = anon
+        .get(&second)
+        .header("if-none-match", "\"something-else\"");
+    assert_eq!(stale.status().await, 200);
     // With a token the response is private and carries the reader's progress.
-    let token = app.token("reader").await;
-    let resp = app
-        .get_as(&token, &format!("/novels/{id}/chapters/{}", all[1]))
-        .await;
-    assert!(
-        resp.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("private")
-    );
-    let body = json(resp, 200).await;
+    let reader = app.reader("reader").await;
+    let resp = reader.get(&second).send().await;
+    let cache = resp.headers()["cache-control"].to_str().unwrap();
+    assert!(cache.contains("private"), "{cache}");
+    let body = crate::support::json(resp, 200).await;
     assert!(body.get("progress").is_some());
+}
+
+/// The ids of a page's items.
+fn ids_of(page: &Value) -> Vec<i64> {
+    ids(&page["items"])
 }
 
 async fn recommendations_and_rankings(app: TestApp) {
     let ids = fixture(&app).await;
-    let recs = json(
-        app.get(&format!("/novels/{}/recommendations", ids["玄一"]))
-            .await,
-        200,
-    )
-    .await;
+    let anon = app.anon();
+    let recommended = |title: &str, query: &str| {
+        let id = ids[title];
+        anon.get(format!("/novels/{id}/recommendations{query}"))
+    };
+    let recs = recommended("玄一", "").expect(200).await;
     // Same top-level category first (hottest first), then the global hot list.
     assert_eq!(titles(&recs), ["玄二", "玄三", "言一", "都一"]);
-    let recs = json(
-        app.get(&format!("/novels/{}/recommendations?limit=8", ids["校一"]))
-            .await,
-        200,
-    )
-    .await;
+    let recs = recommended("校一", "?limit=8").expect(200).await;
     assert_eq!(recs.as_array().unwrap().len(), 7);
     assert!(
         !titles(&recs).contains(&"校一".to_owned()),
         "never the novel itself"
     );
-    error(
-        app.get(&format!("/novels/{}/recommendations?limit=0", ids["校一"]))
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    error(
-        app.get("/novels/999999/recommendations").await,
-        404,
-        "not_found",
-    )
-    .await;
+    let none = recommended("校一", "?limit=0");
+    none.expect_error(422, "validation_failed").await;
+    let unknown = anon.get("/novels/999999/recommendations");
+    unknown.expect_error(404, "not_found").await;
 
-    assert_eq!(
-        titles(&json(app.get("/rankings/hot?limit=2").await, 200).await),
-        ["言一", "玄一"]
-    );
-    assert_eq!(
-        titles(
-            &json(
-                app.get("/rankings/collect?channel=female&limit=2").await,
-                200
-            )
-            .await
+    for (path, expected) in [
+        ("/rankings/hot?limit=2", &["言一", "玄一"][..]),
+        (
+            "/rankings/collect?channel=female&limit=2",
+            &["校一", "言二"],
         ),
-        ["校一", "言二"]
-    );
-    assert_eq!(
-        titles(&json(app.get("/rankings/finished?channel=male").await, 200).await),
-        ["玄二", "玄三"]
-    );
-    assert_eq!(
-        json(app.get("/rankings/latest").await, 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        8
-    );
-    error(app.get("/rankings/worst").await, 422, "validation_failed").await;
-    error(
-        app.get("/rankings/hot?limit=51").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+        ("/rankings/finished?channel=male", &["玄二", "玄三"]),
+    ] {
+        assert_eq!(titles_at(&app, path).await, expected, "{path}");
+    }
+    assert_eq!(titles_at(&app, "/rankings/latest").await.len(), 8);
+    for path in ["/rankings/worst", "/rankings/hot?limit=51"] {
+        anon.get(path).expect_error(422, "validation_failed").await;
+    }
 }
 
 async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
+    let anon = app.anon();
     for i in 0..30 {
-        let n = novel(
-            &format!("批量{i}"),
-            if i % 2 == 0 { "male" } else { "female" },
-            &format!("类{}", i % 4),
-            Some("子类"),
-            "serial",
-            i,
-            i,
-            1,
-        );
-        import_novel(&app.db, &n).await.unwrap();
+        let channel = if i % 2 == 0 { "male" } else { "female" };
+        let novel = listed(&app, &format!("批量{i}"), i).channel(channel);
+        let novel = novel.category(&format!("类{}", i % 4)).subcategory("子类");
+        novel.status("serial").collect(i).create().await;
     }
     let mut costs = Vec::new();
     for per_page in [1, 5, 30] {
         let before = app.queries();
-        let page = json(app.get(&format!("/novels?per_page={per_page}")).await, 200).await;
+        let page = anon.get(format!("/novels?per_page={per_page}"));
+        let page = page.expect(200).await;
         assert_eq!(page["items"].as_array().unwrap().len(), per_page);
         costs.push(app.queries() - before);
     }
@@ -550,29 +354,28 @@ async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
         "queries per page: {costs:?}"
     );
     let before = app.queries();
-    json(app.get("/rankings/hot?limit=30").await, 200).await;
+    anon.get("/rankings/hot?limit=30").expect(200).await;
     assert!(app.queries() - before <= 2);
 }
 
 async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
-    let mut n = novel("重复", "male", "玄幻", Some("东方玄幻"), "serial", 10, 1, 3);
-    let first = import_novel(&app.db, &n).await.unwrap();
+    let anon = app.anon();
+    let novel = |chapters| {
+        let novel = listed(&app, "重复", 10).channel("male").category("玄幻");
+        let novel = novel.subcategory("东方玄幻").status("serial").collect(1);
+        novel.chapters(chapters)
+    };
+    let first = novel(3).import().await;
     assert!(first.created && first.chapters_added == 3);
     let id = first.novel_id;
-    let before = json(app.get(&format!("/novels/{id}")).await, 200).await;
+    let before = anon.get(paths::novel(id)).expect(200).await;
     assert_eq!(before["chapter_count"], 3);
-    let chapter_ids: Vec<i64> =
-        json(app.get(&format!("/novels/{id}/chapters")).await, 200).await["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_i64().unwrap())
-            .collect();
+    let chapter_ids = app.chapter_ids(id).await;
 
     // Again, with a changed chapter and two new ones: same novel, chapters upserted by
     // position; the two chapters as stored are left alone.
+    let mut n = novel(5).build();
     n.chapters[1].content = "改过的第二章。".into();
-    n.chapters.extend(chapters(5, "重复").into_iter().skip(3));
     n.heat = Some(99);
     let second = import_novel(&app.db, &n).await.unwrap();
     assert_eq!(
@@ -588,14 +391,12 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     assert_eq!(app.count("novels").await, 1);
     assert_eq!(app.count("chapters").await, 5);
     assert_eq!(app.count("chapter_contents").await, 5);
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
 
     // Every instance drops its caches within its poll interval (2 s).
     let mut fresh = Value::Null;
     for _ in 0..40 {
-        fresh = json(app.get(&format!("/novels/{id}")).await, 200).await;
+        fresh = anon.get(paths::novel(id)).expect(200).await;
         if fresh["chapter_count"] == 5 {
             break;
         }
@@ -603,29 +404,25 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     }
     assert_eq!(fresh["chapter_count"], 5);
     assert_eq!(fresh["heat"], 99);
-    let text = json(
-        app.get(&format!("/novels/{id}/chapters/{}", chapter_ids[1]))
-            .await,
-        200,
-    )
-    .await;
+    let read = |chapter: i64| anon.get(paths::chapter(id, chapter)).expect(200);
+    let text = read(chapter_ids[1]).await;
     assert_eq!(
         text["content"], "改过的第二章。",
         "same chapter id, new text"
     );
-    let third = json(
-        app.get(&format!("/novels/{id}/chapters/{}", chapter_ids[2]))
-            .await,
-        200,
-    )
-    .await;
+    let third = read(chapter_ids[2]).await;
     assert!(
         third["next_chapter_id"].is_i64(),
         "the new fourth chapter follows the third"
     );
 
     // A bad novel is rejected whole.
-    let mut bad = novel("坏的", "male", "玄幻", None, "serial", 1, 1, 2);
+    let bad = app
+        .novel("坏的")
+        .channel("male")
+        .category("玄幻")
+        .chapters(2);
+    let mut bad = bad.build();
     bad.chapters[1].content = "   ".into();
     assert!(import_novel(&app.db, &bad).await.is_err());
     assert_eq!(app.count("novels").await, 1);
@@ -665,28 +462,24 @@ async fn jsonl_import_reports_bad_lines(app: TestApp) {
 
 async fn text_import_detects_gbk(app: TestApp) {
     let dir = tempfile::tempdir().unwrap();
+    let anon = app.anon();
     let path = dir.path().join("book.txt");
     let text = "楔子\n很久以前。\n\n第一章 开端\n天下大势，分久必合。\n第二章 发展\n合久必分。\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     std::fs::write(&path, &gbk).unwrap();
-    let meta = ImportNovel {
-        title: "文本书".into(),
-        author: "佚名".into(),
-        channel: "male".into(),
-        category: "历史".into(),
-        subcategory: None,
-        status: None,
-        intro: None,
-        cover_url: None,
-        heat: None,
-        collect_count: None,
-        chapters: Vec::new(),
-    };
-    let summary = api::cli::import_txt(&app.db, &path, meta).await.unwrap();
+    // The metadata of `literature import --txt`; the chapters come from the file.
+    let meta = app
+        .novel("文本书")
+        .author("佚名")
+        .channel("male")
+        .category("历史");
+    let summary = api::cli::import_txt(&app.db, &path, meta.build())
+        .await
+        .unwrap();
     assert_eq!(summary.chapters_added, 3);
-    let list = json(app.get("/novels").await, 200).await;
+    let list = anon.get("/novels").expect(200).await;
     let id = list["items"][0]["id"].as_i64().unwrap();
-    let chapters = json(app.get(&format!("/novels/{id}/chapters")).await, 200).await;
+    let chapters = anon.get(format!("/novels/{id}/chapters")).expect(200).await;
     let names: Vec<&str> = chapters["items"]
         .as_array()
         .unwrap()
@@ -695,8 +488,6 @@ async fn text_import_detects_gbk(app: TestApp) {
         .collect();
     assert_eq!(names, ["前言", "第一章 开端", "第二章 发展"]);
     let cid = chapters["items"][1]["id"].as_i64().unwrap();
-    assert_eq!(
-        json(app.get(&format!("/novels/{id}/chapters/{cid}")).await, 200).await["content"],
-        "天下大势，分久必合。"
-    );
+    let chapter = anon.get(paths::chapter(id, cid)).expect(200).await;
+    assert_eq!(chapter["content"], "天下大势，分久必合。");
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
+use reqwest::Method;
 use serde_json::{Value, json};
-use service::import::{ImportChapter, ImportNovel, import_novel};
 
-use crate::support::{Backend, TestApp, TestDb, error, json};
+use crate::support::{Backend, NovelBuilder, TestApp, TestDb, paths, progress};
 
 crate::backend_tests!(
     catalog_reads_go_to_the_replica_reader_data_to_the_primary,
@@ -16,25 +16,6 @@ crate::backend_tests!(
     login_rate_limit_is_per_instance,
 );
 crate::db_tests!(metrics_are_scraped_with_a_token);
-
-fn book(title: &str) -> ImportNovel {
-    ImportNovel {
-        title: title.into(),
-        author: format!("{title}作者"),
-        channel: "male".into(),
-        category: "玄幻".into(),
-        subcategory: None,
-        status: None,
-        intro: None,
-        cover_url: None,
-        heat: Some(10),
-        collect_count: None,
-        chapters: vec![ImportChapter {
-            title: "第1章".into(),
-            content: format!("{title}正文"),
-        }],
-    }
-}
 
 /// A second, migrated test database standing in for a replica (with its own content, so a
 /// test can tell where a read went).
@@ -45,14 +26,15 @@ async fn replica_db(backend: Backend, titles: &[&str]) -> Arc<TestDb> {
         .unwrap();
     migration::Migrator::up(&conn, None).await.unwrap();
     for t in titles {
-        import_novel(&conn, &book(t)).await.unwrap();
+        NovelBuilder::on(&conn, t).create().await;
     }
     conn.close().await.unwrap();
     db
 }
 
 async fn titles(app: &TestApp) -> Vec<String> {
-    json(app.get("/novels?per_page=100").await, 200).await["items"]
+    let novels = app.anon().get("/novels?per_page=100").expect(200).await;
+    novels["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -72,54 +54,40 @@ async fn catalog_reads_go_to_the_replica_reader_data_to_the_primary(backend: Bac
     .await
     .unwrap();
     // Ids differ from the replica's (one database is not a copy of the other here).
-    import_novel(&app.db, &book("主库垫底")).await.unwrap();
-    let primary_book = import_novel(&app.db, &book("主库之书")).await.unwrap();
+    app.novel("主库垫底").create().await;
+    let primary_book = app.novel("主库之书").create().await;
 
     // Catalog listings, details and search come from the replica.
     assert_eq!(titles(&app).await, ["从库之书"]);
-    let hits = json(app.get("/search?q=从库").await, 200).await;
+    let hits = app.anon().get("/search?q=从库").expect(200).await;
     assert_eq!(hits["total"], 1, "{hits}");
-    let hits = json(app.get("/search?q=主库").await, 200).await;
+    let hits = app.anon().get("/search?q=主库").expect(200).await;
     assert_eq!(
         hits["total"], 0,
         "the search index was built from the primary: {hits}"
     );
 
     // The reader's own data is on the primary: a progress saved is read back at once.
-    let token = app.token("rya").await;
+    let rya = app.reader("rya").await;
     let chapter: i64 = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         entity::chapter::Entity::find()
-            .filter(entity::chapter::Column::NovelId.eq(primary_book.novel_id))
+            .filter(entity::chapter::Column::NovelId.eq(primary_book))
             .one(&app.db)
             .await
             .unwrap()
             .unwrap()
             .id
     };
-    let path = format!("/progress/{}", primary_book.novel_id);
-    let body = json!({ "chapter_id": chapter, "offset": 7, "percent": 10.0,
-        "client_time": "2026-11-20T10:00:00Z" });
-    let resp = app
-        .client
-        .put(app.api(&path))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    json(resp, 200).await;
-    let back = json(app.get_as(&token, &path).await, 200).await;
+    let path = paths::progress(primary_book);
+    let body = progress(chapter, 7, 10.0, "2026-11-20T10:00:00Z");
+    rya.put(&path, body).expect(200).await;
+    let back = rya.get(&path).expect(200).await;
     assert_eq!(back["offset"], 7, "{back}");
-    let resp = app
-        .client
-        .put(app.api(&format!("/bookshelf/{}", primary_book.novel_id)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-    let shelf = json(app.get_as(&token, "/bookshelf").await, 200).await;
+    let shelve = rya.request(Method::PUT, paths::shelf(primary_book));
+    let status = shelve.status().await;
+    assert!((200..300).contains(&status), "{status}");
+    let shelf = rya.get("/bookshelf").expect(200).await;
     assert_eq!(shelf["items"][0]["novel"]["title"], "主库之书", "{shelf}");
 }
 
@@ -137,10 +105,8 @@ async fn a_dead_replica_falls_back_to_the_primary(backend: Backend) {
     )
     .await
     .unwrap();
-    import_novel(&app.db, &book("主库之书")).await.unwrap();
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.novel("主库之书").create().await;
+    app.bump_catalog().await;
     // The catalog watcher (on the primary) sees the import within its poll.
     let started = Instant::now();
     while titles(&app).await.is_empty() && started.elapsed() < Duration::from_secs(5) {
@@ -149,7 +115,7 @@ async fn a_dead_replica_falls_back_to_the_primary(backend: Backend) {
     assert_eq!(titles(&app).await, ["主库之书"]);
     let mut hits = Value::Null;
     while started.elapsed() < Duration::from_secs(5) {
-        hits = json(app.get("/search?q=主库").await, 200).await;
+        hits = app.anon().get("/search?q=主库").expect(200).await;
         if hits["total"] == 1 {
             break;
         }
@@ -184,7 +150,7 @@ async fn replica_going_down_falls_back_and_returns() {
     )
     .await
     .unwrap();
-    import_novel(&app.db, &book("主库之书")).await.unwrap();
+    app.novel("主库之书").create().await;
     assert_eq!(titles(&app).await.len(), 2, "not reading the replica");
 
     proxy.go_down();
@@ -193,7 +159,8 @@ async fn replica_going_down_falls_back_and_returns() {
     // Uncached pages (a new page size each time), so that each request reads the database:
     // a read the cut replica fails is run on the primary, never answered with an error.
     for per_page in 50..100 {
-        let resp = app.get(&format!("/novels?per_page={per_page}")).await;
+        let page = format!("/novels?per_page={per_page}");
+        let resp = app.anon().get(page).send().await;
         assert_eq!(
             resp.status(),
             200,
@@ -240,12 +207,8 @@ async fn login_rate_limit_is_per_instance(backend: Backend) {
             app.login(&format!("rl{i}")).await;
         }
         let code = app.wechat.mint_code("rl9");
-        error(
-            app.post_json("/auth/login", &json!({ "code": code })).await,
-            429,
-            "rate_limited",
-        )
-        .await;
+        let limited = app.login_with(&code);
+        limited.expect_error(429, "rate_limited").await;
     }
 }
 
@@ -266,13 +229,7 @@ fn sample(page: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 }
 
 async fn scrape(app: &TestApp, token: &str) -> String {
-    let resp = app
-        .client
-        .get(app.url("/metrics"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.root().get("/metrics").bearer(token).send().await;
     assert_eq!(resp.status(), 200);
     let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(ct.starts_with("text/plain"), "{ct}");
@@ -281,12 +238,8 @@ async fn scrape(app: &TestApp, token: &str) -> String {
 
 async fn metrics_are_scraped_with_a_token(app: TestApp) {
     // Without METRICS_TOKEN the endpoint does not exist.
-    error(
-        app.client.get(app.url("/metrics")).send().await.unwrap(),
-        404,
-        "not_found",
-    )
-    .await;
+    let metrics = app.root().get("/metrics");
+    metrics.expect_error(404, "not_found").await;
     let token = "metrics-token-for-tests-0123456789";
     let app = TestApp::spawn_on(
         app.backend,
@@ -295,25 +248,13 @@ async fn metrics_are_scraped_with_a_token(app: TestApp) {
         &[("METRICS_TOKEN", token)],
     )
     .await;
-    error(
-        app.client.get(app.url("/metrics")).send().await.unwrap(),
-        401,
-        "invalid_token",
-    )
-    .await;
-    error(
-        app.client
-            .get(app.url("/metrics"))
-            .bearer_auth("metrics-token-for-tests-012345678X")
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "invalid_token",
-    )
-    .await;
+    let no_token = app.root().get("/metrics");
+    no_token.expect_error(401, "invalid_token").await;
+    let wrong = "metrics-token-for-tests-012345678X";
+    let wrong_token = app.root().get("/metrics").bearer(wrong);
+    wrong_token.expect_error(401, "invalid_token").await;
 
-    import_novel(&app.db, &book("度量")).await.unwrap();
+    app.novel("度量").create().await;
     let novels = [
         ("method", "GET"),
         ("route", "/api/v1/novels"),
@@ -329,16 +270,12 @@ async fn metrics_are_scraped_with_a_token(app: TestApp) {
         )
         .unwrap_or(0.0)
     };
-    app.get("/novels?per_page=7").await;
-    app.get("/novels?per_page=7").await;
-    let user = app.token("metrics-reader").await;
+    app.anon().get("/novels?per_page=7").send().await;
+    app.anon().get("/novels?per_page=7").send().await;
+    let reader = app.reader("metrics-reader").await;
     let code = app.wechat.mint_code("metrics-phone");
-    json(
-        app.post_as(&user, "/me/phone", &json!({ "code": code }))
-            .await,
-        200,
-    )
-    .await;
+    let phone = reader.post("/me/phone", json!({ "code": code }));
+    phone.expect(200).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = scrape(&app, token).await;
 
@@ -382,7 +319,7 @@ async fn metrics_are_scraped_with_a_token(app: TestApp) {
         );
     }
     // The route label is the matched template, never a raw path with ids.
-    app.get("/novels/999999").await;
+    app.anon().get("/novels/999999").send().await;
     let page = scrape(&app, token).await;
     assert!(page.contains("route=\"/api/v1/novels/{id}\""), "{page}");
     let leaked: Vec<&str> = page

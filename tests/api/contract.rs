@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use api::error::ErrorCode;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, error, json};
+use crate::support::{Backend, TestApp};
 
 const UPDATE_HINT: &str = "UPDATE_OPENAPI=1 cargo test -p tests --test api contract";
 
@@ -18,15 +18,7 @@ fn docs_dir() -> PathBuf {
 
 async fn served_document() -> Value {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    json(
-        app.client
-            .get(app.url("/api-docs/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await
+    app.root().get("/api-docs/openapi.json").expect(200).await
 }
 
 /// Object keys sorted at every level, so the committed file diffs well.
@@ -353,55 +345,32 @@ async fn unknown_enum_values_name_their_field(app: TestApp) {
             "must be one of: male, female",
         ),
     ] {
-        let err = error(app.get(path).await, 422, "validation_failed").await;
+        let err = app.anon().get(path).invalid(field).await;
         assert_eq!(err["details"][field], json!([message]), "{path}: {err}");
     }
-    let err = error(app.get("/novels?page=abc").await, 400, "bad_request").await;
+    let abc = app.anon().get("/novels?page=abc");
+    let err = abc.expect_error(400, "bad_request").await;
     assert!(err.get("details").is_none(), "{err}");
 
-    let token = app.token("contract").await;
-    let patch = |body: Value| {
-        app.client
-            .patch(app.api("/me/reader-settings"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-    };
-    let err = error(
-        patch(json!({ "background": "purple" })).await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    let reader = app.reader("contract").await;
+    let patch = |body: Value| reader.patch("/me/reader-settings", body);
+    let purple = patch(json!({ "background": "purple" }));
+    let err = purple.invalid("background").await;
     assert_eq!(
         err["details"]["background"],
         json!(["must be one of: white, parchment, green, blue, pink, night"])
     );
-    let err = error(
-        patch(json!({ "page_turn": 3 })).await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    let err = patch(json!({ "page_turn": 3 })).invalid("body").await;
     assert!(err["details"]["body"][0].is_string(), "{err}");
-    let err = error(
-        app.client
-            .put(app.api("/me/preferences"))
-            .bearer_auth(&token)
-            .json(&json!({ "channel": "robots", "category_ids": [] }))
-            .send()
-            .await
-            .unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    let robots = json!({ "channel": "robots", "category_ids": [] });
+    let save = reader.put("/me/preferences", robots);
+    let err = save.invalid("channel").await;
     assert_eq!(
         err["details"]["channel"],
         json!(["must be one of: male, female"])
     );
     // The typed values round-trip.
-    let s = json(patch(json!({ "background": "night" })).await.unwrap(), 200).await;
+    let s = patch(json!({ "background": "night" })).expect(200).await;
     assert_eq!(
         (s["background"].as_str(), s["page_turn"].as_str()),
         (Some("night"), Some("slide"))

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use migration::MigratorTrait;
+use reqwest::Method;
 use sea_orm_migration::SchemaManager;
 
 use crate::support::{Backend, TestApp, TestDb, error, json};
@@ -80,13 +81,9 @@ crate::db_tests!(
 );
 
 async fn probes_answer(app: TestApp) {
-    let body = json(
-        app.client.get(app.url("/healthz")).send().await.unwrap(),
-        200,
-    )
-    .await;
+    let body = app.root().get("/healthz").expect(200).await;
     assert_eq!(body["status"], "ok");
-    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let resp = app.root().get("/readyz").send().await;
     assert!(resp.headers().contains_key("x-request-id"));
     let body = json(resp, 200).await;
     let expected = match app.backend {
@@ -95,118 +92,61 @@ async fn probes_answer(app: TestApp) {
     };
     assert_eq!(body["database"], expected);
     // The probes also answer under the API prefix.
-    json(app.get("/healthz").await, 200).await;
+    app.anon().get("/healthz").expect(200).await;
 }
 
 async fn unknown_route_and_wrong_method_have_the_error_shape(app: TestApp) {
-    error(app.get("/no/such/route").await, 404, "not_found").await;
-    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
-    error(resp, 405, "method_not_allowed").await;
+    let unknown = app.anon().get("/no/such/route");
+    unknown.expect_error(404, "not_found").await;
+    let wrong = app.root().delete("/healthz");
+    wrong.expect_error(405, "method_not_allowed").await;
     // A client-supplied request id is echoed back for correlation.
-    let resp = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+    let probe = app.root().get("/healthz").header("x-request-id", "abc-123");
+    assert_eq!(probe.send().await.headers()["x-request-id"], "abc-123");
 }
 
 async fn malformed_input_gets_the_error_shape(app: TestApp) {
-    let post = |body: &'static str, ct: Option<&'static str>| {
-        let mut req = app.client.post(app.api("/auth/login")).body(body);
-        if let Some(ct) = ct {
-            req = req.header("content-type", ct);
+    let post = |body: String, ct: Option<&str>| {
+        let call = app.anon().request(Method::POST, "/auth/login").body(body);
+        match ct {
+            Some(ct) => call.header("content-type", ct),
+            None => call,
         }
-        req.send()
     };
-    let json_ct = Some("application/json");
-    error(
-        post("{\"code\":", json_ct).await.unwrap(),
-        400,
-        "bad_request",
-    )
-    .await;
-    error(post("not json", json_ct).await.unwrap(), 400, "bad_request").await;
-    error(
-        post("{\"code\":\"x\"}", None).await.unwrap(),
-        400,
-        "bad_request",
-    )
-    .await;
-    error(
-        post("{\"code\":\"x\"}", Some("text/plain")).await.unwrap(),
-        400,
-        "bad_request",
-    )
-    .await;
-    let err = error(
-        post("{\"code\":42}", json_ct).await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert!(err["details"]["body"].is_array(), "{err}");
-    let err = error(post("{}", json_ct).await.unwrap(), 422, "validation_failed").await;
+    let as_json = |body: &str| post(body.to_owned(), Some("application/json"));
+    let code_x = r#"{"code":"x"}"#;
+    for unreadable in [
+        as_json(r#"{"code":"#),
+        as_json("not json"),
+        post(code_x.to_owned(), None),
+        post(code_x.to_owned(), Some("text/plain")),
+    ] {
+        unreadable.expect_error(400, "bad_request").await;
+    }
+    as_json(r#"{"code":42}"#).invalid("body").await;
+    let err = as_json("{}").invalid("body").await;
     assert!(
         err["details"]["body"][0].as_str().unwrap().contains("code"),
         "{err}"
     );
-    let err = error(
-        post("{\"code\":\"\"}", json_ct).await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    let err = as_json(r#"{"code":""}"#).invalid("code").await;
     assert_eq!(err["details"]["code"][0], "must be 1 to 128 characters");
     // A body over the limit (256 KiB by default) is a 413 in the same shape.
-    let huge = format!("{{\"code\":\"{}\"}}", "x".repeat(300 * 1024));
-    let resp = app
-        .client
-        .post(app.api("/auth/login"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
-    error(resp, 413, "payload_too_large").await;
+    let huge = as_json(&format!(r#"{{"code":"{}"}}"#, "x".repeat(300 * 1024)));
+    huge.expect_error(413, "payload_too_large").await;
     // A missing parameter is unparsable (400); an unknown enum value is invalid (422).
-    error(
-        app.get("/auth/wechat-web/authorize").await,
-        400,
-        "bad_request",
-    )
-    .await;
-    let err = error(
-        app.get("/auth/wechat-web/authorize?scope=x").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let authorize = |query: &str| app.anon().get(format!("/auth/wechat-web/authorize{query}"));
+    authorize("").expect_error(400, "bad_request").await;
+    let err = authorize("?scope=x").invalid("scope").await;
     assert_eq!(
         err["details"]["scope"][0],
         "must be one of: snsapi_base, snsapi_userinfo"
     );
-    let err = error(
-        app.get("/auth/wechat-web/authorize?redirect_uri=").await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert!(err["details"]["redirect_uri"].is_array(), "{err}");
+    authorize("?redirect_uri=").invalid("redirect_uri").await;
 }
 
 async fn openapi_lists_every_route(app: TestApp) {
-    let doc = json(
-        app.client
-            .get(app.url("/api-docs/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let doc = app.root().get("/api-docs/openapi.json").expect(200).await;
     assert!(
         doc["openapi"].as_str().unwrap().starts_with("3.1"),
         "{}",
@@ -232,7 +172,7 @@ async fn openapi_lists_every_route(app: TestApp) {
         paths.keys()
     );
 
-    let resp = app.client.get(app.url("/docs/")).send().await.unwrap();
+    let resp = app.root().get("/docs/").send().await;
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("swagger"));
 }
@@ -280,32 +220,17 @@ async fn readiness_follows_the_database() {
     let wechat = Arc::new(crate::support::spawn_emulator(Default::default()).await);
     let app = TestApp::spawn_on_url(Backend::MySql, testdb, wechat, &via_proxy, &[]).await;
 
-    json(
-        app.client.get(app.url("/readyz")).send().await.unwrap(),
-        200,
-    )
-    .await;
+    app.root().get("/readyz").expect(200).await;
     proxy.go_down();
-    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let resp = app.root().get("/readyz").send().await;
     assert!(resp.headers().contains_key("retry-after"));
     error(resp, 503, "unavailable").await;
     // Liveness doesn't depend on the database.
-    json(
-        app.client.get(app.url("/healthz")).send().await.unwrap(),
-        200,
-    )
-    .await;
+    app.root().get("/healthz").expect(200).await;
     proxy.come_back();
     let mut last = 0;
     for _ in 0..20 {
-        last = app
-            .client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
+        last = app.root().get("/readyz").status().await;
         if last == 200 {
             break;
         }

@@ -13,8 +13,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::library::{add_books, chapter_ids, delete, progress, put};
-use crate::support::{Backend, TestApp, error, json};
+use crate::support::{Backend, TestApp, paths, progress};
 
 crate::db_tests!(
     hung_up_writes_are_committed_or_not_at_all,
@@ -63,10 +62,10 @@ fn put_head(path: &str, token: &str, len: usize) -> String {
 /// answered 200 is committed and visible, later writes all succeed, and no transaction is
 /// left running once idle.
 async fn hung_up_writes_are_committed_or_not_at_all(app: TestApp) {
-    let novels = add_books(&app, 4, 8).await;
+    let novels = app.add_novels(4, 8).await;
     let mut chapters = HashMap::new();
     for n in &novels {
-        chapters.insert(*n, chapter_ids(&app, *n).await);
+        chapters.insert(*n, app.chapter_ids(*n).await);
     }
     let token = app.token("hangup").await;
     let base = Utc::now() - chrono::Duration::minutes(30);
@@ -101,8 +100,9 @@ async fn hung_up_writes_are_committed_or_not_at_all(app: TestApp) {
         answered.len() == 4,
         "some writes must have been answered: {answered:?}"
     );
+    let reader = app.as_reader(&token);
     for (novel, offset) in &answered {
-        let stored = json(app.get_as(&token, &format!("/progress/{novel}")).await, 200).await;
+        let stored = reader.get(paths::progress(*novel)).expect(200).await;
         assert!(
             stored["offset"].as_i64().unwrap() >= *offset,
             "novel {novel}: answered offset {offset} but stored {stored}"
@@ -112,11 +112,7 @@ async fn hung_up_writes_are_committed_or_not_at_all(app: TestApp) {
     for (k, novel) in novels.iter().enumerate() {
         let now = (Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
         let body = progress(chapters[novel][0], 100_000 + k as i32, 1.0, &now);
-        json(
-            put(&app, &token, &format!("/progress/{novel}"), &body).await,
-            200,
-        )
-        .await;
+        reader.put(paths::progress(*novel), body).expect(200).await;
         let row = app
             .db
             .query_one_raw(Statement::from_string(
@@ -167,59 +163,38 @@ async fn open_transactions(app: &TestApp) -> i64 {
 /// 64 connections writing the same reader's progress in one novel while the shelf of that
 /// novel is added and removed: lock races are retried, never a 5xx, and newest wins.
 async fn many_writers_on_one_row_never_get_a_5xx(app: TestApp) {
-    let novels = add_books(&app, 2, 5).await;
-    let chapters = chapter_ids(&app, novels[0]).await;
-    let token = app.token("crowd").await;
+    let novels = app.add_novels(2, 5).await;
+    let chapters = app.chapter_ids(novels[0]).await;
+    let crowd = app.reader("crowd").await;
     let base = Utc::now() - chrono::Duration::minutes(5);
-    let app = Arc::new(app);
-    let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let (shelf, saved) = (paths::shelf(novels[0]), paths::progress(novels[0]));
+    let both = json!({ "novel_ids": [novels[0], novels[1]] });
+    let statuses: Mutex<Vec<u16>> = Mutex::default();
     futures::stream::iter(0..64u64)
         .for_each_concurrent(64, |w| {
-            let (app, token, statuses) = (app.clone(), token.clone(), statuses.clone());
-            let chapters = chapters.clone();
-            let novels = novels.clone();
+            let (crowd, statuses, chapters) = (&crowd, &statuses, &chapters);
+            let (shelf, saved, both) = (&shelf, &saved, &both);
             async move {
                 for k in 0..8u64 {
                     let i = w * 8 + k;
-                    let status = match i % 8 {
-                        5 => put(
-                            &app,
-                            &token,
-                            &format!("/bookshelf/{}", novels[0]),
-                            &json!({}),
-                        )
-                        .await
-                        .status(),
-                        6 => delete(&app, &token, &format!("/bookshelf/{}", novels[0]))
-                            .await
-                            .status(),
-                        7 => app
-                            .post_as(
-                                &token,
-                                "/bookshelf/remove",
-                                &json!({ "novel_ids": [novels[0], novels[1]] }),
-                            )
-                            .await
-                            .status(),
+                    let call = match i % 8 {
+                        5 => crowd.put(shelf, json!({})),
+                        6 => crowd.delete(shelf),
+                        7 => crowd.post("/bookshelf/remove", both.clone()),
                         _ => {
                             let time = base + chrono::Duration::milliseconds(i as i64);
-                            let body = progress(
-                                chapters[(i % 5) as usize],
-                                i as i32,
-                                50.0,
-                                &time.to_rfc3339(),
-                            );
-                            put(&app, &token, &format!("/progress/{}", novels[0]), &body)
-                                .await
-                                .status()
+                            let chapter = chapters[(i % 5) as usize];
+                            let body = progress(chapter, i as i32, 50.0, &time.to_rfc3339());
+                            crowd.put(saved, body)
                         }
                     };
-                    statuses.lock().unwrap().push(status.as_u16());
+                    let status = call.status().await;
+                    statuses.lock().unwrap().push(status);
                 }
             }
         })
         .await;
-    let statuses = statuses.lock().unwrap().clone();
+    let statuses = statuses.into_inner().unwrap();
     let failed: Vec<_> = statuses.iter().filter(|s| **s >= 500).collect();
     assert!(
         failed.is_empty(),
@@ -229,12 +204,7 @@ async fn many_writers_on_one_row_never_get_a_5xx(app: TestApp) {
     );
     // The newest client time sent is the one stored.
     let newest = (0..512).filter(|i| i % 8 < 5).max().unwrap();
-    let stored = json(
-        app.get_as(&token, &format!("/progress/{}", novels[0]))
-            .await,
-        200,
-    )
-    .await;
+    let stored = crowd.get(&saved).expect(200).await;
     assert_eq!(stored["offset"], newest);
     assert_eq!(app.count("reading_progress").await, 1);
 }
@@ -242,63 +212,38 @@ async fn many_writers_on_one_row_never_get_a_5xx(app: TestApp) {
 /// A clock reset to 1970 is refused item by item; a clock years ahead is taken as the
 /// server's now, so it cannot win "newer wins" forever.
 async fn device_clocks_before_the_floor_or_ahead(app: TestApp) {
-    let novels = add_books(&app, 2, 3).await;
-    let ch = chapter_ids(&app, novels[0]).await;
-    let ch2 = chapter_ids(&app, novels[1]).await;
-    let t = app.token("clock").await;
-    let path = format!("/progress/{}", novels[0]);
+    let novels = app.add_novels(2, 3).await;
+    let ch = app.chapter_ids(novels[0]).await;
+    let ch2 = app.chapter_ids(novels[1]).await;
+    let clock = app.reader("clock").await;
+    let path = paths::progress(novels[0]);
     for early in [
         "1969-12-31T23:59:59Z",
         "1970-01-01T00:00:00Z",
         "2019-12-31T23:59:59Z",
     ] {
-        let err = error(
-            put(&app, &t, &path, &progress(ch[0], 1, 1.0, early)).await,
-            422,
-            "validation_failed",
-        )
-        .await;
-        assert!(err["details"]["client_time"].is_array(), "{err}");
+        let body = progress(ch[0], 1, 1.0, early);
+        clock.put(&path, body).invalid("client_time").await;
     }
-    error(app.get_as(&t, &path).await, 404, "not_found").await;
+    clock.get(&path).expect_error(404, "not_found").await;
     // In a batch, the bad item is reported and the good one applied.
     let now = Utc::now().to_rfc3339();
-    let batch = json(
-        app.post_as(
-            &t,
-            "/progress/batch",
-            &json!({ "items": [
-                { "novel_id": novels[0], "chapter_id": ch[0], "offset": 1, "percent": 1.0,
-                  "client_time": "1969-07-20T20:17:40Z" },
-                { "novel_id": novels[1], "chapter_id": ch2[1], "offset": 2, "percent": 2.0,
-                  "client_time": now },
-            ]}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let items = json!({ "items": [
+        { "novel_id": novels[0], "chapter_id": ch[0], "offset": 1, "percent": 1.0,
+          "client_time": "1969-07-20T20:17:40Z" },
+        { "novel_id": novels[1], "chapter_id": ch2[1], "offset": 2, "percent": 2.0,
+          "client_time": now },
+    ]});
+    let batch = clock.post("/progress/batch", items).expect(200).await;
     assert_eq!(batch[0]["error"]["code"], "validation_failed", "{batch}");
     assert_eq!(batch[1]["chapter_id"], ch2[1], "{batch}");
     // Years ahead: stored, but as of the server's now ...
-    json(
-        put(
-            &app,
-            &t,
-            &path,
-            &progress(ch[2], 30, 90.0, "2999-01-01T00:00:00Z"),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let ahead = progress(ch[2], 30, 90.0, "2999-01-01T00:00:00Z");
+    clock.put(&path, ahead).expect(200).await;
     // ... so a later write from a correct clock still wins.
     let later = (Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
-    let stored = json(
-        put(&app, &t, &path, &progress(ch[1], 12, 40.0, &later)).await,
-        200,
-    )
-    .await;
+    let later = progress(ch[1], 12, 40.0, &later);
+    let stored = clock.put(&path, later).expect(200).await;
     assert_eq!(stored["chapter_id"], ch[1]);
     assert_eq!(stored["offset"], 12);
 }
@@ -330,28 +275,15 @@ async fn declared_oversized_body_is_refused_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_bodies_must_be_objects() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
-    let t = app.token("shape").await;
-    let before = json(app.get_as(&t, "/me").await, 200).await;
+    let shape = app.reader("shape").await;
+    let before = shape.get("/me").expect(200).await;
     for body in [json!([null, null]), json!(["x"]), json!(42), json!("me")] {
-        let resp = app
-            .client
-            .patch(app.api("/me"))
-            .bearer_auth(&t)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let err = error(resp, 422, "validation_failed").await;
-        assert!(err["details"]["body"].is_array(), "{err}");
+        shape.patch("/me", body).invalid("body").await;
     }
-    error(
-        app.post_json("/auth/login", &json!(["code"])).await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let login = app.anon().post("/auth/login", json!(["code"]));
+    login.expect_error(422, "validation_failed").await;
     // The reader was not changed by any of them.
-    assert_eq!(json(app.get_as(&t, "/me").await, 200).await, before);
+    assert_eq!(shape.get("/me").expect(200).await, before);
 }
 
 /// A database that stops answering (a black hole) or is cut mid-query costs a request at
@@ -369,9 +301,9 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         ("DB_STATEMENT_TIMEOUT_MS", "1000"),
     ];
     let app = TestApp::spawn_on_url(backend, testdb, wechat, &via_proxy, &env).await;
-    let novels = add_books(&app, 3, 3).await;
-    let token = app.token("stall").await;
-    json(app.get_as(&token, "/me").await, 200).await;
+    let novels = app.add_novels(3, 3).await;
+    let stall = app.reader("stall").await;
+    stall.get("/me").expect(200).await;
 
     proxy.stall();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -381,8 +313,7 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         "/bookshelf".to_owned(),
     ] {
         let started = Instant::now();
-        let resp = app.get_as(&token, &path).await;
-        error(resp, 503, "unavailable").await;
+        stall.get(&path).expect_error(503, "unavailable").await;
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "{path}: {:?}",
@@ -390,8 +321,8 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         );
     }
     let started = Instant::now();
-    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
-    error(resp, 503, "unavailable").await;
+    let ready = app.root().get("/readyz");
+    ready.expect_error(503, "unavailable").await;
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // Back: the service recovers by itself.
@@ -399,7 +330,7 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
     proxy.come_back();
     let mut status = 0;
     for _ in 0..60 {
-        status = app.get_as(&token, "/me").await.status().as_u16();
+        status = stall.get("/me").status().await;
         if status == 200 {
             break;
         }
@@ -408,18 +339,10 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
     assert_eq!(status, 200, "no recovery after the database came back");
 
     // Cut in the middle of requests: 503, never 500.
-    let ch = chapter_ids(&app, novels[0]).await;
-    let app = Arc::new(app);
+    let ch = app.chapter_ids(novels[0]).await;
     let writes = (0..30).map(|i| {
-        let (app, token) = (app.clone(), token.clone());
         let body = progress(ch[i % 3], i as i32, 5.0, &Utc::now().to_rfc3339());
-        let novel = novels[0];
-        async move {
-            put(&app, &token, &format!("/progress/{novel}"), &body)
-                .await
-                .status()
-                .as_u16()
-        }
+        stall.put(paths::progress(novels[0]), body).status()
     });
     let cut = async {
         tokio::time::sleep(Duration::from_millis(30)).await;
@@ -441,10 +364,8 @@ async fn login_has_one_deadline_and_never_resends_a_code() {
         .await
         .unwrap();
     let started = Instant::now();
-    let resp = app
-        .post_json("/auth/login", &json!({ "code": "slow.bob" }))
-        .await;
-    error(resp, 502, "wechat_unavailable").await;
+    let slow = app.login_with("slow.bob");
+    slow.expect_error(502, "wechat_unavailable").await;
     assert!(
         started.elapsed() < Duration::from_millis(2500),
         "{:?}",
@@ -456,20 +377,16 @@ async fn login_has_one_deadline_and_never_resends_a_code() {
         "the code was sent again"
     );
 
-    let resp = app
-        .post_json("/auth/login", &json!({ "code": "http500.bob" }))
-        .await;
-    error(resp, 502, "wechat_unavailable").await;
+    let failing = app.login_with("http500.bob");
+    failing.expect_error(502, "wechat_unavailable").await;
     assert_eq!(
         app.wechat.stats().code2session,
         2,
         "a 5xx may have spent the code"
     );
 
-    let resp = app
-        .post_json("/auth/login", &json!({ "code": "busy.bob" }))
-        .await;
-    error(resp, 502, "wechat_unavailable").await;
+    let busy = app.login_with("busy.bob");
+    busy.expect_error(502, "wechat_unavailable").await;
     assert!(app.wechat.stats().code2session >= 4, "busy (-1) is retried");
 }
 
@@ -478,8 +395,8 @@ async fn login_has_one_deadline_and_never_resends_a_code() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_while_serving_on_sqlite_loses_nothing() {
     let app = Arc::new(TestApp::spawn(Backend::Sqlite).await.unwrap());
-    let novels = add_books(&app, 1, 4).await;
-    let ch = chapter_ids(&app, novels[0]).await;
+    let novels = app.add_novels(1, 4).await;
+    let ch = app.chapter_ids(novels[0]).await;
     let token = app.token("importer").await;
     // The import runs on its own pool, as the `literature import` process does.
     let dir = tempfile::tempdir().unwrap();
@@ -506,8 +423,8 @@ async fn import_while_serving_on_sqlite_loses_nothing() {
             let mut i = 0;
             while !done.load(std::sync::atomic::Ordering::SeqCst) || i < 5 {
                 let body = progress(ch[i % 4], i as i32, 1.0, &Utc::now().to_rfc3339());
-                let resp = put(&app, &token, &format!("/progress/{}", novels[0]), &body).await;
-                statuses.push(resp.status().as_u16());
+                let save = app.as_reader(&token).put(paths::progress(novels[0]), body);
+                statuses.push(save.status().await);
                 i += 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -9,7 +9,7 @@ use entity::{chapter, novel};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, TestApp, TestDb, json, mysql_server_url};
+use crate::support::{Backend, Caller, TestApp, TestDb, json, mysql_server_url, paths};
 
 crate::db_tests!(
     answers_are_compressed_and_etags_survive,
@@ -463,7 +463,8 @@ async fn stamps(app: &TestApp, title: &str) -> (String, Vec<String>) {
 }
 
 async fn latest_titles(app: &TestApp) -> Vec<String> {
-    json(app.get("/novels?sort=latest&per_page=10").await, 200).await["items"]
+    let latest = app.anon().get("/novels?sort=latest&per_page=10");
+    latest.expect(200).await["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -474,9 +475,7 @@ async fn latest_titles(app: &TestApp) -> Vec<String> {
 /// The anonymous ETag of a chapter, once the app's caches show `want` (None: any).
 async fn chapter_etag(app: &TestApp, novel: i64, chapter: i64, want: Option<&str>) -> String {
     for _ in 0..50 {
-        let resp = app
-            .get(&format!("/novels/{novel}/chapters/{chapter}"))
-            .await;
+        let resp = app.anon().get(paths::chapter(novel, chapter)).send().await;
         let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
         let body = json(resp, 200).await;
         if want.is_none_or(|w| body["content"] == w) {
@@ -505,13 +504,7 @@ async fn reimporting_unchanged_content_writes_nothing(app: TestApp) {
         .unwrap()
         .unwrap()
         .id;
-    let chapters: Vec<i64> =
-        json(app.get(&format!("/novels/{id}/chapters")).await, 200).await["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_i64().unwrap())
-            .collect();
+    let chapters = app.chapter_ids(id).await;
     let before = stamps(&app, "西游新编").await;
     let etag = chapter_etag(&app, id, chapters[1], None).await;
     assert_eq!(latest_titles(&app).await[0], "封神外传");
@@ -535,9 +528,7 @@ async fn reimporting_unchanged_content_writes_nothing(app: TestApp) {
     assert!(again.to_string().contains("2 unchanged"), "{again}");
     assert!(again.categories_created.is_empty());
     assert_eq!(stamps(&app, "西游新编").await, before, "nothing moved");
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(chapter_etag(&app, id, chapters[1], None).await, etag);
     assert_eq!(
@@ -545,14 +536,9 @@ async fn reimporting_unchanged_content_writes_nothing(app: TestApp) {
         "封神外传",
         "no jump to the top"
     );
-    let resp = app
-        .client
-        .get(app.api(&format!("/novels/{id}/chapters/{}", chapters[1])))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 304);
+    let revalidate = app.anon().get(paths::chapter(id, chapters[1]));
+    let revalidate = revalidate.header("if-none-match", &etag);
+    assert_eq!(revalidate.status().await, 304);
 
     // A new heat is saved, but is not news: the novel stays where it was in "latest".
     let hotter = catalog_line(
@@ -643,23 +629,19 @@ fn unbrotli(bytes: &[u8]) -> Vec<u8> {
 
 /// (status, content-encoding, vary, etag, body bytes) of a GET with `accept-encoding`.
 async fn fetch(
-    app: &TestApp,
+    caller: &Caller<'_>,
     path: &str,
-    token: Option<&str>,
     encoding: Option<&str>,
     if_none_match: Option<&str>,
 ) -> (u16, Option<String>, String, Option<String>, Vec<u8>) {
-    let mut req = app.client.get(app.api(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
+    let mut call = caller.get(path);
     if let Some(e) = encoding {
-        req = req.header("accept-encoding", e);
+        call = call.header("accept-encoding", e);
     }
     if let Some(tag) = if_none_match {
-        req = req.header("if-none-match", tag);
+        call = call.header("if-none-match", tag);
     }
-    let resp = req.send().await.unwrap();
+    let resp = call.send().await;
     let h = |name: &str| {
         resp.headers()
             .get_all(name)
@@ -687,41 +669,20 @@ async fn answers_are_compressed_and_etags_survive(app: TestApp) {
     // A typical chapter: ~3,000 characters of Chinese prose.
     let text = repo_file("tests/api/fixtures/chapter_zh.txt");
     assert!(text.chars().count() > 2_900);
-    let out = service::import::import_novel(
-        &app.db,
-        &service::import::ImportNovel {
-            title: "青锋问道".into(),
-            author: "编辑部".into(),
-            channel: "male".into(),
-            category: "仙侠".into(),
-            subcategory: Some("古典仙侠".into()),
-            status: Some("serial".into()),
-            intro: None,
-            cover_url: None,
-            heat: Some(1),
-            collect_count: None,
-            chapters: vec![service::import::ImportChapter {
-                title: "第一章 落梅镇".into(),
-                content: text.clone(),
-            }],
-        },
-    )
-    .await
-    .unwrap();
-    let list = json(
-        app.get(&format!("/novels/{}/chapters", out.novel_id)).await,
-        200,
-    )
-    .await;
-    let path = format!(
-        "/novels/{}/chapters/{}",
-        out.novel_id, list["items"][0]["id"]
-    );
+    let novel = app
+        .novel("青锋问道")
+        .author("编辑部")
+        .channel("male")
+        .category("仙侠");
+    let novel = novel.subcategory("古典仙侠").status("serial");
+    let id = novel.texts(&[&text]).create().await;
+    let path = paths::chapter(id, app.chapter_ids(id).await[0]);
+    let anon = app.anon();
 
-    let (status, enc, _, etag, plain) = fetch(&app, &path, None, None, None).await;
+    let (status, enc, _, etag, plain) = fetch(&anon, &path, None, None).await;
     assert_eq!((status, enc), (200, None));
     let etag = etag.expect("etag");
-    let (status, enc, vary, gz_etag, gz) = fetch(&app, &path, None, Some("gzip"), None).await;
+    let (status, enc, vary, gz_etag, gz) = fetch(&anon, &path, Some("gzip"), None).await;
     assert_eq!((status, enc.as_deref()), (200, Some("gzip")));
     assert!(
         vary.to_ascii_lowercase().contains("accept-encoding"),
@@ -729,7 +690,7 @@ async fn answers_are_compressed_and_etags_survive(app: TestApp) {
     );
     assert_eq!(gz_etag.as_deref(), Some(etag.as_str()), "ETag untouched");
     assert_eq!(gunzip(&gz), plain, "gzip decodes to the same JSON");
-    let (_, enc, _, _, br) = fetch(&app, &path, None, Some("br;q=1, gzip;q=0.5"), None).await;
+    let (_, enc, _, _, br) = fetch(&anon, &path, Some("br;q=1, gzip;q=0.5"), None).await;
     assert_eq!(enc.as_deref(), Some("br"));
     assert_eq!(unbrotli(&br), plain);
     assert!(
@@ -740,7 +701,7 @@ async fn answers_are_compressed_and_etags_survive(app: TestApp) {
     );
 
     // Revalidation still works on the compressed representation: 304, no body, Vary kept.
-    let (status, enc, vary, tag, body) = fetch(&app, &path, None, Some("gzip"), Some(&etag)).await;
+    let (status, enc, vary, tag, body) = fetch(&anon, &path, Some("gzip"), Some(&etag)).await;
     assert_eq!(
         (status, enc, tag.as_deref()),
         (304, None, Some(etag.as_str()))
@@ -751,62 +712,38 @@ async fn answers_are_compressed_and_etags_survive(app: TestApp) {
         "{vary}"
     );
     let weak = format!("W/{etag}");
-    assert_eq!(
-        fetch(&app, &path, None, Some("gzip"), Some(&weak)).await.0,
-        304
-    );
+    assert_eq!(fetch(&anon, &path, Some("gzip"), Some(&weak)).await.0, 304);
 
     // Small answers go as they are.
-    let (_, enc, _, _, _) = fetch(&app, "/categories?channel=male", None, Some("gzip"), None).await;
+    let (_, enc, _, _, _) = fetch(&anon, "/categories?channel=male", Some("gzip"), None).await;
     assert_eq!(enc, None, "below the size threshold");
 
     // A shelf page of 20 novels.
     let text_chars: Vec<char> = text.chars().collect();
-    let mut shelved = Vec::new();
+    let reader = app.reader("reader").await;
     for i in 0..20 {
-        let id = service::import::import_novel(
-            &app.db,
-            &service::import::ImportNovel {
-                title: format!("书架上的第{i}本书"),
-                author: format!("作者{i}"),
-                channel: "female".into(),
-                category: "现代言情".into(),
-                subcategory: Some("都市情缘".into()),
-                status: Some("serial".into()),
-                // Distinct prose per novel, as a real shelf has (repeats would flatter gzip).
-                intro: Some(text_chars.iter().skip(i as usize * 90).take(90).collect()),
-                cover_url: Some(format!("https://img.example.com/covers/{i}.jpg")),
-                heat: Some(i),
-                collect_count: Some(i * 3),
-                chapters: vec![service::import::ImportChapter {
-                    title: "第一章".into(),
-                    content: "正文。".into(),
-                }],
-            },
-        )
-        .await
-        .unwrap()
-        .novel_id;
-        shelved.push(id);
-    }
-    let token = app.token("reader").await;
-    for id in shelved {
-        let r = app
-            .client
-            .put(app.api(&format!("/bookshelf/{id}")))
-            .bearer_auth(&token)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+        // Distinct prose per novel, as a real shelf has (repeats would flatter gzip).
+        let intro: String = text_chars.iter().skip(i as usize * 90).take(90).collect();
+        let novel = app
+            .novel(&format!("书架上的第{i}本书"))
+            .author(&format!("作者{i}"));
+        let novel = novel.subcategory("都市情缘").status("serial").intro(&intro);
+        let novel = novel.cover(&format!("https://img.example.com/covers/{i}.jpg"));
+        let id = novel
+            .heat(i)
+            .collect(i * 3)
+            .texts(&["正文。"])
+            .create()
+            .await;
+        let status = reader.put(paths::shelf(id), json!({})).status().await;
+        assert!((200..300).contains(&status), "{status}");
     }
     let shelf = "/bookshelf?per_page=20";
-    let (_, _, _, _, shelf_plain) = fetch(&app, shelf, Some(&token), None, None).await;
-    let (_, enc, _, _, shelf_gz) = fetch(&app, shelf, Some(&token), Some("gzip"), None).await;
+    let (_, _, _, _, shelf_plain) = fetch(&reader, shelf, None, None).await;
+    let (_, enc, _, _, shelf_gz) = fetch(&reader, shelf, Some("gzip"), None).await;
     assert_eq!(enc.as_deref(), Some("gzip"));
     assert_eq!(gunzip(&shelf_gz), shelf_plain);
-    let (_, _, _, _, shelf_br) = fetch(&app, shelf, Some(&token), Some("br"), None).await;
+    let (_, _, _, _, shelf_br) = fetch(&reader, shelf, Some("br"), None).await;
     assert_eq!(unbrotli(&shelf_br), shelf_plain);
     println!(
         "compression ({:?}): chapter {} B → gzip {} B, br {} B; shelf page (20) {} B → gzip {} B, br {} B",

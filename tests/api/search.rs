@@ -1,9 +1,8 @@
 //! Search: relevance, pinyin, normalisation, literal wildcards, hot keywords, freshness.
 
-use serde_json::Value;
-use service::import::{ImportChapter, ImportNovel, import_novel};
+use serde_json::{Value, json};
 
-use crate::support::{TestApp, error, json};
+use crate::support::{Call, Caller, TestApp};
 
 crate::db_tests!(
     relevance_table,
@@ -17,23 +16,10 @@ crate::db_tests!(
     invalid_utf8_in_the_query_string_is_a_bad_request,
 );
 
-fn book(title: &str, author: &str, category: &str, heat: i64) -> ImportNovel {
-    ImportNovel {
-        title: title.into(),
-        author: author.into(),
-        channel: "male".into(),
-        category: category.into(),
-        subcategory: None,
-        status: None,
-        intro: None,
-        cover_url: None,
-        heat: Some(heat),
-        collect_count: None,
-        chapters: vec![ImportChapter {
-            title: "第一章".into(),
-            content: format!("{title}的正文"),
-        }],
-    }
+/// A male-channel novel by `author` in `category`.
+async fn add(app: &TestApp, title: &str, author: &str, category: &str, heat: i64) {
+    let novel = app.novel(title).author(author).channel("male");
+    novel.category(category).heat(heat).create().await;
 }
 
 async fn fixture(app: &TestApp) {
@@ -49,20 +35,16 @@ async fn fixture(app: &TestApp) {
         ("下划线_故事", "作者乙", "言情", 40),
         ("反斜杠\\传", "作者丙", "言情", 30),
     ] {
-        import_novel(&app.db, &book(title, author, cat, heat))
-            .await
-            .unwrap();
+        add(app, title, author, cat, heat).await;
     }
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
     wait_for(app, "斗破苍穹").await;
 }
 
 /// Waits for the index to pick up the catalog (it polls every 100 ms in tests).
 async fn wait_for(app: &TestApp, q: &str) -> Value {
     for _ in 0..50 {
-        let page = json(search(app, q).await, 200).await;
+        let page = search(app, q).expect(200).await;
         if page["total"].as_u64().unwrap_or(0) > 0 {
             return page;
         }
@@ -71,13 +53,14 @@ async fn wait_for(app: &TestApp, q: &str) -> Value {
     panic!("the index never found {q}");
 }
 
-async fn search(app: &TestApp, q: &str) -> reqwest::Response {
-    app.client
-        .get(app.api("/search"))
-        .query(&[("q", q)])
-        .send()
-        .await
-        .unwrap()
+/// `GET /search?q=…`, anonymously.
+fn search(app: &TestApp, q: &str) -> Call {
+    query(&app.anon(), "/search", q)
+}
+
+/// `GET path?q=…`.
+fn query(caller: &Caller<'_>, path: &str, q: &str) -> Call {
+    caller.get(path).query(&[("q", q)])
 }
 
 fn first(page: &Value) -> (String, String) {
@@ -111,7 +94,7 @@ async fn relevance_table(app: TestApp) {
         ("zhe", "遮天", "pinyin"),
     ];
     for (q, title, kind) in table {
-        let page = json(search(&app, q).await, 200).await;
+        let page = search(&app, q).expect(200).await;
         assert_eq!(
             first(&page),
             (title.to_owned(), kind.to_owned()),
@@ -119,36 +102,23 @@ async fn relevance_table(app: TestApp) {
         );
     }
     // The tiers in full: prefix before contains, title before author, heat within a tier.
-    let page = json(search(&app, "苍穹").await, 200).await;
-    let titles: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["title"].as_str().unwrap())
-        .collect();
+    let page = search(&app, "苍穹").expect(200).await;
+    let titles: Vec<String> = items(&page).into_iter().map(|(t, _)| t).collect();
     assert_eq!(titles, ["苍穹之下", "斗破苍穹"]);
-    let page = json(search(&app, "天蚕").await, 200).await;
-    let got: Vec<(&str, &str)> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| (i["title"].as_str().unwrap(), i["match"].as_str().unwrap()))
-        .collect();
-    assert_eq!(got, [("天蚕传说", "title"), ("斗破苍穹", "author")]);
-    let page = json(search(&app, "辰东").await, 200).await;
+    let page = search(&app, "天蚕").expect(200).await;
+    assert_eq!(
+        items(&page),
+        [
+            ("天蚕传说".to_owned(), "title".to_owned()),
+            ("斗破苍穹".to_owned(), "author".to_owned())
+        ]
+    );
+    let page = search(&app, "辰东").expect(200).await;
     assert_eq!(page["total"], 2);
     assert_eq!(page["items"][1]["title"], "遮天");
     // Paging.
-    let p2 = json(
-        app.client
-            .get(app.api("/search"))
-            .query(&[("q", "斗"), ("per_page", "1"), ("page", "2")])
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let p2 = search(&app, "斗").query(&[("per_page", "1"), ("page", "2")]);
+    let p2 = p2.expect(200).await;
     assert_eq!(
         (p2["total"].as_u64(), p2["total_pages"].as_u64()),
         (Some(2), Some(2))
@@ -168,67 +138,38 @@ async fn wildcards_and_odd_input_are_literal(app: TestApp) {
         ("\\", "反斜杠\\传"),
         ("0%", "100%纯爱"),
     ] {
-        let page = json(search(&app, q).await, 200).await;
+        let page = search(&app, q).expect(200).await;
         assert_eq!(page["total"], 1, "q = {q}: {page}");
         assert_eq!(page["items"][0]["title"], title);
     }
     for q in ["'", "\"", "😀", "'; DROP TABLE novels; --", "%%%", "a_b"] {
-        let page = json(search(&app, q).await, 200).await;
+        let page = search(&app, q).expect(200).await;
         assert_eq!(page["total"], 0, "q = {q}");
     }
-    for q in ["", "   ", "　"] {
-        error(search(&app, q).await, 422, "validation_failed").await;
+    // Blank, 65 characters, and 10 characters that normalise (NFKC) to 180: refused, never
+    // a failed insert.
+    for q in ["", "   ", "　", &"斗".repeat(65), &"\u{FDFA}".repeat(10)] {
+        search(&app, q).expect_error(422, "validation_failed").await;
     }
-    error(
-        search(&app, &"斗".repeat(65)).await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    json(search(&app, &"斗".repeat(64)).await, 200).await;
-    // 10 characters that normalise (NFKC) to 180: refused, never a failed insert.
-    error(
-        search(&app, &"\u{FDFA}".repeat(10)).await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    error(app.get("/search").await, 422, "validation_failed").await;
-    error(
-        app.get("/search?q=dp&per_page=101").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    search(&app, &"斗".repeat(64)).expect(200).await;
+    for path in ["/search", "/search?q=dp&per_page=101"] {
+        let refused = app.anon().get(path);
+        refused.expect_error(422, "validation_failed").await;
+    }
     assert_eq!(app.count("novels").await, 10);
 }
 
 async fn hot_keywords_count_once_per_reader_per_day(app: TestApp) {
     fixture(&app).await;
-    json(search(&app, "dpcq").await, 200).await;
-    json(search(&app, "dpcq").await, 200).await;
-    let token = app.token("searcher").await;
-    let as_reader = |q: &'static str| {
-        app.client
-            .get(app.api("/search"))
-            .query(&[("q", q)])
-            .bearer_auth(&token)
-            .send()
-    };
-    json(as_reader("ＤＰＣＱ").await.unwrap(), 200).await;
-    json(as_reader("dpcq").await.unwrap(), 200).await;
+    search(&app, "dpcq").expect(200).await;
+    search(&app, "dpcq").expect(200).await;
+    let searcher = app.reader("searcher").await;
+    query(&searcher, "/search", "ＤＰＣＱ").expect(200).await;
+    query(&searcher, "/search", "dpcq").expect(200).await;
     // Page 2 does not count.
-    json(
-        app.client
-            .get(app.api("/search"))
-            .query(&[("q", "遮天"), ("page", "2")])
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
-    json(as_reader("遮天").await.unwrap(), 200).await;
+    let page2 = search(&app, "遮天").query(&[("page", "2")]);
+    page2.expect(200).await;
+    query(&searcher, "/search", "遮天").expect(200).await;
     // Counts are written by the background flush (every 100 ms in tests).
     let words = crate::search_hot::hot_until(&app, |w| w.iter().any(|(k, _)| k == "遮天")).await;
     // The fixture's own waiting searches for 斗破苍穹 counted once for this address.
@@ -239,31 +180,17 @@ async fn hot_keywords_count_once_per_reader_per_day(app: TestApp) {
         3,
         "斗破苍穹, dpcq and 遮天"
     );
-    error(
-        app.get("/search/hot?limit=51").await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(
-        json(app.get("/search/hot?limit=1").await, 200)
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    let too_many = app.anon().get("/search/hot?limit=51");
+    too_many.expect_error(422, "validation_failed").await;
+    let one = app.anon().get("/search/hot?limit=1").expect(200).await;
+    assert_eq!(one.as_array().unwrap().len(), 1);
 }
 
 async fn overview_and_suggestions(app: TestApp) {
     fixture(&app).await;
-    let ov = |q: &'static str| {
-        app.client
-            .get(app.api("/search/overview"))
-            .query(&[("q", q)])
-            .send()
-    };
-    let o = json(ov("斗破苍穹").await.unwrap(), 200).await;
+    let anon = app.anon();
+    let overview = async |q: &str| query(&anon, "/search/overview", q).expect(200).await;
+    let o = overview("斗破苍穹").await;
     assert_eq!(o["exact"]["title"], "斗破苍穹");
     assert!(
         o["matches"]
@@ -283,25 +210,20 @@ async fn overview_and_suggestions(app: TestApp) {
         ["斗罗大陆", "完美世界", "遮天"],
         "same category, hottest first, never shown twice"
     );
-    let none = json(ov("无此书").await.unwrap(), 200).await;
+    let none = overview("无此书").await;
     assert!(none["exact"].is_null());
-    assert_eq!(none["matches"], serde_json::json!([]));
+    assert_eq!(none["matches"], json!([]));
     assert_eq!(none["recommendations"].as_array().unwrap().len(), 4);
     assert_eq!(
         none["recommendations"][0]["title"], "斗罗大陆",
         "global hot list"
     );
-    let o = json(ov("天蚕").await.unwrap(), 200).await;
+    let o = overview("天蚕").await;
     assert!(o["exact"].is_null());
     assert_eq!(o["matches"].as_array().unwrap().len(), 2);
 
-    let sug = |q: &'static str| {
-        app.client
-            .get(app.api("/search/suggestions"))
-            .query(&[("q", q)])
-            .send()
-    };
-    let s = json(sug("斗").await.unwrap(), 200).await;
+    let suggestions = async |q: &str| query(&anon, "/search/suggestions", q).expect(200).await;
+    let s = suggestions("斗").await;
     let words: Vec<&str> = s
         .as_array()
         .unwrap()
@@ -309,16 +231,16 @@ async fn overview_and_suggestions(app: TestApp) {
         .map(|x| x["keyword"].as_str().unwrap())
         .collect();
     assert_eq!(words, ["斗罗大陆", "斗破苍穹"]);
-    let s = json(sug("chen").await.unwrap(), 200).await;
+    let s = suggestions("chen").await;
     assert_eq!(
         s[0]["keyword"], "辰东",
         "authors complete too, also by pinyin"
     );
     // A hot keyword shows up flagged.
-    json(search(&app, "dpcq").await, 200).await;
+    search(&app, "dpcq").expect(200).await;
     let mut flagged = false;
     for _ in 0..50 {
-        let s = json(sug("dp").await.unwrap(), 200).await;
+        let s = suggestions("dp").await;
         if s.as_array()
             .unwrap()
             .iter()
@@ -331,41 +253,24 @@ async fn overview_and_suggestions(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(flagged, "hot keywords are suggested");
-    error(
-        app.get("/search/suggestions?q=").await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    error(
-        app.get("/search/suggestions?q=d&limit=21").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    for path in ["/search/suggestions?q=", "/search/suggestions?q=d&limit=21"] {
+        anon.get(path).expect_error(422, "validation_failed").await;
+    }
 }
 
 async fn index_follows_imports(app: TestApp) {
     fixture(&app).await;
-    assert_eq!(json(search(&app, "新书来了").await, 200).await["total"], 0);
-    import_novel(&app.db, &book("新书来了", "新作者", "玄幻", 10))
-        .await
-        .unwrap();
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    assert_eq!(search(&app, "新书来了").expect(200).await["total"], 0);
+    add(&app, "新书来了", "新作者", "玄幻", 10).await;
+    app.bump_catalog().await;
     let page = wait_for(&app, "xinshu").await;
     assert_eq!(first(&page), ("新书来了".to_owned(), "pinyin".to_owned()));
     // A re-import that changes a novel's title... is a new (title, author): both are found.
-    import_novel(&app.db, &book("遮天外传", "辰东", "玄幻", 1000))
-        .await
-        .unwrap();
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    add(&app, "遮天外传", "辰东", "玄幻", 1000).await;
+    app.bump_catalog().await;
     let mut page = Value::Null;
     for _ in 0..50 {
-        page = json(search(&app, "辰东").await, 200).await;
+        page = search(&app, "辰东").expect(200).await;
         if page["total"] == 3 {
             break;
         }
@@ -408,17 +313,13 @@ async fn polyphonic_characters_match_every_reading(app: TestApp) {
         ("传奇人生", ["chuanqi", "zhuanqi", "cqrs", "zqrs"]),
     ];
     for (i, (title, _)) in table.iter().enumerate() {
-        import_novel(&app.db, &book(title, "多音作者", "玄幻", 100 + i as i64))
-            .await
-            .unwrap();
+        add(&app, title, "多音作者", "玄幻", 100 + i as i64).await;
     }
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
     wait_for(&app, "长老传奇").await;
     for (title, spellings) in table {
         for q in spellings {
-            let page = json(search(&app, q).await, 200).await;
+            let page = search(&app, q).expect(200).await;
             assert!(
                 items(&page).contains(&(title.to_owned(), "pinyin".to_owned())),
                 "{q} must find {title}: {page}"
@@ -426,7 +327,7 @@ async fn polyphonic_characters_match_every_reading(app: TestApp) {
         }
     }
     // Ranking stays by tier, then heat: both 长 titles answer `c`/`z` initials in heat order.
-    let page = json(search(&app, "zhang").await, 200).await;
+    let page = search(&app, "zhang").expect(200).await;
     let got: Vec<String> = items(&page).into_iter().map(|(t, _)| t).collect();
     assert_eq!(got, ["长安古意", "长老传奇"], "{page}");
 }
@@ -434,14 +335,14 @@ async fn polyphonic_characters_match_every_reading(app: TestApp) {
 async fn near_misses_come_after_strict_hits(app: TestApp) {
     fixture(&app).await;
     // One wrong character.
-    let page = json(search(&app, "斗破仓穹").await, 200).await;
+    let page = search(&app, "斗破仓穹").expect(200).await;
     assert_eq!(
         first(&page),
         ("斗破苍穹".to_owned(), "partial".to_owned()),
         "{page}"
     );
     // The opening words of a title, then different ones.
-    let page = json(search(&app, "凡人修仙之仙界篇").await, 200).await;
+    let page = search(&app, "凡人修仙之仙界篇").expect(200).await;
     assert_eq!(
         first(&page),
         ("凡人修仙传".to_owned(), "partial".to_owned()),
@@ -449,7 +350,7 @@ async fn near_misses_come_after_strict_hits(app: TestApp) {
     );
     assert_eq!(page["total"], page["items"].as_array().unwrap().len());
     // Strict hits first, whatever the heat: 苍穹之下 (heat 100) before 斗破苍穹 (900).
-    let page = json(search(&app, "苍穹之").await, 200).await;
+    let page = search(&app, "苍穹之").expect(200).await;
     assert_eq!(
         items(&page),
         [
@@ -459,7 +360,7 @@ async fn near_misses_come_after_strict_hits(app: TestApp) {
     );
     assert_eq!(page["total"], 2);
     for q in ["斗破苍穹", "天蚕土豆", "唐家三少", "完美世界", "斗罗大陆"] {
-        let page = json(search(&app, q).await, 200).await;
+        let page = search(&app, q).expect(200).await;
         let kinds: Vec<String> = items(&page).into_iter().map(|(_, k)| k).collect();
         let first_partial = kinds
             .iter()
@@ -472,56 +373,42 @@ async fn near_misses_come_after_strict_hits(app: TestApp) {
         assert_ne!(kinds.first().map(String::as_str), Some("partial"), "{q}");
     }
     // The overview's close matches use them too.
-    let o = json(
-        app.client
-            .get(app.api("/search/overview"))
-            .query(&[("q", "斗破仓穹")])
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let o = query(&app.anon(), "/search/overview", "斗破仓穹");
+    let o = o.expect(200).await;
     assert!(o["exact"].is_null());
     assert_eq!(o["matches"][0]["title"], "斗破苍穹", "{o}");
     // Nothing shared: still nothing.
-    assert_eq!(json(search(&app, "无此书名").await, 200).await["total"], 0);
+    assert_eq!(search(&app, "无此书名").expect(200).await["total"], 0);
 }
 
 async fn totals_are_exact_beyond_a_thousand(app: TestApp) {
     service::import::seed_synthetic(&app.db, 1_100, 0, |_| {})
         .await
         .unwrap();
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
     let page = wait_for(&app, "合成小说第1099部").await;
     assert_eq!(first(&page).1, "exact");
-    let get = |q: &'static str, page: &'static str| {
-        app.client
-            .get(app.api("/search"))
-            .query(&[("q", q), ("per_page", "100"), ("page", page)])
-            .send()
+    let paged = async |q: &str, page: &str| {
+        let page = search(&app, q).query(&[("per_page", "100"), ("page", page)]);
+        page.expect(200).await
     };
     // Every title and every author contains 合成: each novel once.
-    let p = json(get("合成", "1").await.unwrap(), 200).await;
+    let p = paged("合成", "1").await;
     assert_eq!(
         (p["total"].as_u64(), p["total_pages"].as_u64()),
         (Some(1100), Some(11))
     );
-    let last = json(get("合成", "11").await.unwrap(), 200).await;
+    let last = paged("合成", "11").await;
     assert_eq!(last["items"].as_array().unwrap().len(), 100);
-    let past = json(get("合成", "12").await.unwrap(), 200).await;
-    assert_eq!(past["items"], serde_json::json!([]));
+    let past = paged("合成", "12").await;
+    assert_eq!(past["items"], json!([]));
     assert_eq!(past["total"], 1100);
     // 第1…: 1, 10–19, 100–199, 1000–1099.
-    let p = json(get("合成小说第1", "1").await.unwrap(), 200).await;
-    assert_eq!(p["total"], 211);
+    assert_eq!(paged("合成小说第1", "1").await["total"], 211);
     // A single character and a common initial, counted whole too.
-    let p = json(get("说", "1").await.unwrap(), 200).await;
-    assert_eq!(p["total"], 1100);
-    let p = json(get("hc", "1").await.unwrap(), 200).await;
-    assert_eq!(p["total"], 1100, "合成 read he-cheng (titles and authors)");
+    assert_eq!(paged("说", "1").await["total"], 1100);
+    let hc = paged("hc", "1").await;
+    assert_eq!(hc["total"], 1100, "合成 read he-cheng (titles and authors)");
 }
 
 async fn invalid_utf8_in_the_query_string_is_a_bad_request(app: TestApp) {
@@ -533,13 +420,11 @@ async fn invalid_utf8_in_the_query_string_is_a_bad_request(app: TestApp) {
         "/search/suggestions?q=%FF",
         "/novels?page=1&x=%FE",
     ] {
-        error(app.get(path).await, 400, "bad_request").await;
+        app.anon().get(path).expect_error(400, "bad_request").await;
     }
     // A well-formed U+FFFD is ordinary text (and finds nothing).
-    assert_eq!(
-        json(app.get("/search?q=%EF%BF%BD").await, 200).await["total"],
-        0
-    );
+    let replacement = app.anon().get("/search?q=%EF%BF%BD").expect(200).await;
+    assert_eq!(replacement["total"], 0);
     let hot = crate::search_hot::hot_until(&app, |w| w.iter().any(|(k, _)| k == "斗破苍穹")).await;
     assert!(hot.iter().all(|(k, _)| !k.contains('\u{FFFD}')), "{hot:?}");
 }

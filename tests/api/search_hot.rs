@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Backend, TestApp, json};
+use crate::support::{Backend, Caller, TestApp};
 
 crate::db_tests!(only_searches_that_found_something_count_as_clean_text);
 crate::backend_tests!(
@@ -13,9 +13,8 @@ crate::backend_tests!(
 
 /// `/search/hot?limit=50` as (keyword, count).
 pub async fn hot(app: &TestApp) -> Vec<(String, i64)> {
-    json(app.get("/search/hot?limit=50").await, 200)
-        .await
-        .as_array()
+    let hot = app.anon().get("/search/hot?limit=50").expect(200).await;
+    hot.as_array()
         .unwrap()
         .iter()
         .map(|h| {
@@ -51,12 +50,8 @@ fn count_of(words: &[(String, i64)], k: &str) -> Option<i64> {
     words.iter().find(|(w, _)| w == k).map(|(_, n)| *n)
 }
 
-async fn search_as(app: &TestApp, token: Option<&str>, q: &str) -> serde_json::Value {
-    let mut req = app.client.get(app.api("/search")).query(&[("q", q)]);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    json(req.send().await.unwrap(), 200).await
+async fn search_as(caller: &Caller<'_>, q: &str) -> serde_json::Value {
+    caller.get("/search").query(&[("q", q)]).expect(200).await
 }
 
 async fn fixture(app: &TestApp) {
@@ -66,33 +61,12 @@ async fn fixture(app: &TestApp) {
         ("完美世界", "辰东", 750),
         ("100%纯爱", "百分百", 50),
     ] {
-        service::import::import_novel(
-            &app.db,
-            &service::import::ImportNovel {
-                title: title.into(),
-                author: author.into(),
-                channel: "male".into(),
-                category: "玄幻".into(),
-                subcategory: None,
-                status: None,
-                intro: None,
-                cover_url: None,
-                heat: Some(heat),
-                collect_count: None,
-                chapters: vec![service::import::ImportChapter {
-                    title: "第一章".into(),
-                    content: "正文".into(),
-                }],
-            },
-        )
-        .await
-        .unwrap();
+        let novel = app.novel(title).author(author).channel("male");
+        novel.category("玄幻").heat(heat).create().await;
     }
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
+    app.bump_catalog().await;
     for _ in 0..50 {
-        if search_as(app, None, "遮天").await["total"] == 1 {
+        if search_as(&app.anon(), "遮天").await["total"] == 1 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -105,17 +79,15 @@ async fn only_searches_that_found_something_count_as_clean_text(app: TestApp) {
     // Junk counted by an older version stays hidden too.
     app.exec("INSERT INTO search_keywords (keyword, count, updated_at) VALUES ('\u{202E}txt', 1000, '2026-01-01 00:00:00'), ('%', 999, '2026-01-01 00:00:00')")
         .await;
-    assert_eq!(search_as(&app, None, "无此书").await["total"], 0);
+    let anon = app.anon();
+    assert_eq!(search_as(&anon, "无此书").await["total"], 0);
     assert_eq!(
-        search_as(&app, None, "%").await["total"],
+        search_as(&anon, "%").await["total"],
         1,
         "found, but no letter"
     );
     for q in ["斗破\u{0}", "\u{202E}天蚕", "完美\u{200D}世界"] {
-        assert!(
-            search_as(&app, None, q).await["total"].as_u64() > Some(0),
-            "{q}"
-        );
+        assert!(search_as(&anon, q).await["total"].as_u64() > Some(0), "{q}");
     }
     let words = hot_until(&app, |w| has(w, "完美世界")).await;
     assert_eq!(count_of(&words, "斗破"), Some(1), "{words:?}");
@@ -135,7 +107,8 @@ async fn only_searches_that_found_something_count_as_clean_text(app: TestApp) {
         "zero-result queries are not even stored"
     );
     // Suggestions never flag the hidden junk either.
-    let s = json(app.get("/search/suggestions?q=%25").await, 200).await;
+    let s = app.anon().get("/search/suggestions?q=%25");
+    let s = s.expect(200).await;
     assert!(
         s.as_array().unwrap().iter().all(|x| x["is_hot"] == false),
         "{s}"
@@ -144,22 +117,15 @@ async fn only_searches_that_found_something_count_as_clean_text(app: TestApp) {
 
 /// The suggestions for `q` flagged hot.
 async fn flagged(app: &TestApp, q: &str) -> Vec<String> {
-    json(
-        app.client
-            .get(app.api("/search/suggestions"))
-            .query(&[("q", q)])
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await
-    .as_array()
-    .unwrap()
-    .iter()
-    .filter(|s| s["is_hot"] == true)
-    .map(|s| s["keyword"].as_str().unwrap().to_owned())
-    .collect()
+    let suggestions = app.anon().get("/search/suggestions").query(&[("q", q)]);
+    let suggestions = suggestions.expect(200).await;
+    suggestions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["is_hot"] == true)
+        .map(|s| s["keyword"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn blocklisted_words_never_show(backend: Backend) {
@@ -173,9 +139,9 @@ async fn blocklisted_words_never_show(backend: Backend) {
         return;
     };
     fixture(&app).await;
-    let token = app.token("listreader").await;
+    let reader = app.reader("listreader").await;
     for q in ["遮天", "遮 天", "辰东", "完美世界"] {
-        search_as(&app, Some(&token), q).await;
+        search_as(&reader, q).await;
     }
     let words = hot_until(&app, |w| has(w, "完美世界")).await;
     assert!(!has(&words, "遮天") && !has(&words, "遮 天"), "{words:?}");
@@ -197,23 +163,24 @@ async fn once_per_reader_per_day_across_flushes_and_instances(backend: Backend) 
         return;
     };
     fixture(&a).await;
-    let token = a.token("daily").await;
-    search_as(&a, Some(&token), "dpcq").await;
+    let daily = a.reader("daily").await;
+    search_as(&daily, "dpcq").await;
     hot_until(&a, |w| count_of(w, "dpcq") == Some(1)).await;
     // Again after that flush, and in another spelling that normalises the same.
-    search_as(&a, Some(&token), "dpcq").await;
-    search_as(&a, Some(&token), "ＤＰＣＱ").await;
-    search_as(&a, Some(&token), "辰东").await;
+    search_as(&daily, "dpcq").await;
+    search_as(&daily, "ＤＰＣＱ").await;
+    search_as(&daily, "辰东").await;
     let words = hot_until(&a, |w| has(w, "辰东")).await;
     assert_eq!(count_of(&words, "dpcq"), Some(1), "{words:?}");
     // Another instance on the same database knows nothing in memory: the database refuses.
     let b = TestApp::spawn_on(backend, a.test_db(), a.wechat.clone(), &[]).await;
-    search_as(&b, Some(&token), "dpcq").await;
-    search_as(&b, Some(&token), "完美世界").await;
+    let daily_on_b = b.as_reader(daily.token());
+    search_as(&daily_on_b, "dpcq").await;
+    search_as(&daily_on_b, "完美世界").await;
     let words = hot_until(&b, |w| has(w, "完美世界")).await;
     assert_eq!(count_of(&words, "dpcq"), Some(1), "{words:?}");
     // Someone else (an anonymous address) does count.
-    search_as(&a, None, "dpcq").await;
+    search_as(&a.anon(), "dpcq").await;
     hot_until(&a, |w| count_of(w, "dpcq") == Some(2)).await;
 }
 
@@ -225,7 +192,7 @@ async fn a_search_writes_nothing_before_the_flush(backend: Backend) {
     fixture(&app).await;
     let before = app.queries();
     for q in ["遮天", "辰东", "dpcq", "完美"] {
-        search_as(&app, None, q).await;
+        search_as(&app.anon(), q).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.count("search_keywords").await, 0);

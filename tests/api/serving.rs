@@ -2,20 +2,17 @@
 //! shutdown signal finishes in-flight requests, refuses new connections and says 503 on
 //! `/readyz` meanwhile.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::config::Config;
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
-use service::import::{ImportChapter, ImportNovel, import_novel};
 use service::wechat::emulator::Emulator;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{Backend, TestApp, TestDb, error, json, spawn_emulator};
+use crate::support::{Backend, NovelBuilder, TestApp, TestDb, error, spawn_emulator, test_config};
 
 crate::backend_tests!(drain_finishes_in_flight_and_refuses_new);
 
@@ -79,11 +76,7 @@ async fn slow_headers_are_cut_after_the_timeout() {
     assert!(closed, "a silent connection was kept open");
 
     // Whole requests are unaffected.
-    json(
-        app.client.get(app.url("/healthz")).send().await.unwrap(),
-        200,
-    )
-    .await;
+    app.root().get("/healthz").expect(200).await;
 }
 
 /// A server whose shutdown the test triggers.
@@ -101,17 +94,7 @@ impl Drainable {
         crate::support::init_test_logging();
         let testdb = Arc::new(TestDb::create(backend).await.unwrap());
         let wechat = Arc::new(spawn_emulator(Default::default()).await);
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("DATABASE_URL".into(), testdb.url.clone()),
-            ("WECHAT_API_BASE".into(), wechat.base_url.clone()),
-            ("WECHAT_APP_ID".into(), wechat.app_id().to_owned()),
-            ("WECHAT_APP_SECRET".into(), wechat.app_secret().to_owned()),
-            ("FEATURED_SHELF_SIZE".into(), "0".into()),
-        ]);
-        for (k, v) in env {
-            vars.insert((*k).into(), (*v).into());
-        }
-        let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+        let config = test_config(&testdb.url, &wechat, env);
         let db = service::db::connect(&config.database_url, &Default::default())
             .await
             .unwrap();
@@ -150,47 +133,16 @@ async fn drain_finishes_in_flight_and_refuses_new(backend: Backend) {
         ],
     )
     .await;
-    let novel = import_novel(
-        &srv.db,
-        &ImportNovel {
-            title: "排空".into(),
-            author: "作者".into(),
-            channel: "male".into(),
-            category: "玄幻".into(),
-            subcategory: None,
-            status: None,
-            intro: None,
-            cover_url: None,
-            heat: None,
-            collect_count: None,
-            chapters: vec![ImportChapter {
-                title: "第1章".into(),
-                content: "正文".into(),
-            }],
-        },
-    )
-    .await
-    .unwrap()
-    .novel_id;
+    let novel = NovelBuilder::on(&srv.db, "排空").create().await;
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(srv.url("/api/v1/auth/login"))
-        .json(&json!({ "code": srv.wechat.mint_code("drain") }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = async |req: reqwest::RequestBuilder| -> Value {
+        req.send().await.unwrap().json().await.unwrap()
+    };
+    let code = json!({ "code": srv.wechat.mint_code("drain") });
+    let login = answer(client.post(srv.url("/api/v1/auth/login")).json(&code)).await;
     let token = login["access_token"].as_str().unwrap().to_owned();
-    let chapters: Value = client
-        .get(srv.url(&format!("/api/v1/novels/{novel}/chapters")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let chapters = srv.url(&format!("/api/v1/novels/{novel}/chapters"));
+    let chapters = answer(client.get(chapters)).await;
     let chapter = chapters["items"][0]["id"].as_i64().unwrap();
 
     // An in-flight write: headers sent, half of the body.

@@ -1,4 +1,11 @@
-//! `TestApp`: the real router on a fresh, migrated database, served over real HTTP.
+//! `TestApp`: the real router on a fresh, migrated database, served over real HTTP; how tests
+//! send requests to it (`http`) and fill its catalog (`fixtures`).
+
+mod fixtures;
+mod http;
+
+pub use fixtures::{NovelBuilder, ids, paths, progress};
+pub use http::{Call, Caller};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -103,7 +110,7 @@ pub struct TestApp {
     /// The WeChat emulator this app talks to over HTTP.
     pub wechat: Arc<Emulator>,
     queries: Arc<std::sync::atomic::AtomicU64>,
-    pub client: reqwest::Client,
+    client: reqwest::Client,
     pub db: DatabaseConnection,
     pub backend: Backend,
     pub config: Arc<Config>,
@@ -195,21 +202,7 @@ impl TestApp {
         env: &[(&str, &str)],
     ) -> Self {
         init_test_logging();
-        let mut vars: HashMap<String, String> = HashMap::from([
-            ("DATABASE_URL".into(), url.to_owned()),
-            ("BIND_ADDR".into(), "127.0.0.1:0".into()),
-            ("WECHAT_API_BASE".into(), wechat.base_url.clone()),
-            ("WECHAT_APP_ID".into(), wechat.app_id().to_owned()),
-            ("WECHAT_APP_SECRET".into(), wechat.app_secret().to_owned()),
-            // Tests that check the featured shelf turn it on themselves.
-            ("FEATURED_SHELF_SIZE".into(), "0".into()),
-            ("CATALOG_POLL_MS".into(), "100".into()),
-            ("HOT_KEYWORDS_FLUSH_MS".into(), "100".into()),
-        ]);
-        for (k, v) in env {
-            vars.insert((*k).into(), (*v).into());
-        }
-        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let config = test_config(url, &wechat, env);
         let mut db = service::db::connect(&config.database_url, &config.db_options())
             .await
             .expect("connect test database");
@@ -260,30 +253,13 @@ impl TestApp {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
     /// `path` under `/api/v1`.
-    pub fn api(&self, path: &str) -> String {
+    fn api(&self, path: &str) -> String {
         self.url(&format!("/api/v1{path}"))
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.api(path))
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.api(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
     }
 
     /// SQL statements the app has run so far.
@@ -307,12 +283,7 @@ impl TestApp {
     /// Logs `name` in with a fresh code; returns the login body.
     pub async fn login(&self, name: &str) -> Value {
         let code = self.wechat.mint_code(name);
-        json(
-            self.post_json("/auth/login", &serde_json::json!({ "code": code }))
-                .await,
-            200,
-        )
-        .await
+        self.login_with(&code).expect(200).await
     }
 
     /// Logs `name` in; returns the access token.
@@ -321,25 +292,6 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
-    }
-
-    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.api(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.api(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
     }
 
     /// Counts rows of a table.
@@ -355,6 +307,26 @@ impl TestApp {
             .expect("row");
         row.try_get::<i64>("", "n").expect("n")
     }
+}
+
+/// The configuration of a test server on the database at `url`, talking to `wechat`, with
+/// `env` on top.
+pub fn test_config(url: &str, wechat: &Emulator, env: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), url.to_owned()),
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("WECHAT_API_BASE".into(), wechat.base_url.clone()),
+        ("WECHAT_APP_ID".into(), wechat.app_id().to_owned()),
+        ("WECHAT_APP_SECRET".into(), wechat.app_secret().to_owned()),
+        // Tests that check the featured shelf turn it on themselves.
+        ("FEATURED_SHELF_SIZE".into(), "0".into()),
+        ("CATALOG_POLL_MS".into(), "100".into()),
+        ("HOT_KEYWORDS_FLUSH_MS".into(), "100".into()),
+    ]);
+    for (k, v) in env {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
 
 pub async fn spawn_emulator(config: EmulatorConfig) -> Emulator {
