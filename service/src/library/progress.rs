@@ -157,17 +157,24 @@ impl Stored {
         })
     }
 
-    /// The reader's rows in a novel; `NotFound` for an unknown novel.
-    async fn of(db: &impl ConnectionTrait, user_id: i64, novel_id: i64) -> ServiceResult<Self> {
-        const SQL: &str = stored_sql!(select "", from "`novels` n", novel "n.`id`",
-            where "n.`id` = ?");
+    /// The novel's chapter count and the reader's rows in it; `NotFound` for an unknown novel.
+    async fn of(
+        db: &impl ConnectionTrait,
+        user_id: i64,
+        novel_id: i64,
+    ) -> ServiceResult<(i32, Self)> {
+        const SQL: &str = stored_sql!(select "n.`chapter_count`, ", from "`novels` n",
+            novel "n.`id`", where "n.`id` = ?");
         let values = [user_id.into(), user_id.into(), novel_id.into()];
         let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
         let row = db
             .query_one_raw(stmt)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        Ok(Self::read(&row, novel_id)?)
+        Ok((
+            row.try_get("", "chapter_count")?,
+            Self::read(&row, novel_id)?,
+        ))
     }
 }
 
@@ -395,50 +402,49 @@ pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
             progress: None,
         });
     };
-    let chapter_count = cache
-        .novel_detail(db, novel_id)
-        .await?
-        .summary
-        .chapter_count;
-    let target = Target {
-        chapter_id: text.meta.id,
-        position: text.meta.index,
-        title: text.meta.title.clone(),
-        chapter_count,
-    };
-    let progress = touch_chapter(db, user_id, novel_id, &target).await?;
+    let progress = touch_chapter(db, user_id, novel_id, &text.meta).await?;
     Ok(OpenedChapter {
         text,
         progress: Some(progress),
     })
 }
 
+/// Moves the reader to the start of `chapter` (with the server's clock as the client time)
+/// unless already in it or a newer progress exists: one short transaction.
 async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: i64,
     novel_id: i64,
-    target: &Target,
+    chapter: &crate::catalog::ChapterMeta,
 ) -> ServiceResult<Option<Progress>> {
-    let percent = if target.chapter_count > 0 {
-        f64::from(target.position - 1) * 100.0 / f64::from(target.chapter_count)
-    } else {
-        0.0
-    };
     let now = crate::db::now_micros();
-    let write = ProgressWrite {
-        chapter_id: target.chapter_id,
-        offset: 0,
-        percent: (percent * 100.0).round() / 100.0,
-        client_time: now,
-    };
     crate::db::with_retry(|| async {
         let txn = crate::db::begin_write(db).await?;
-        let stored = Stored::of(&txn, user_id, novel_id).await?;
+        let (chapter_count, stored) = Stored::of(&txn, user_id, novel_id).await?;
         let progress = match &stored.progress {
-            Some(p) if p.chapter_id == target.chapter_id => Some(p.clone()),
-            _ => Some(
-                store_if_newer(&txn, user_id, novel_id, target, &write, now, now, stored).await?,
-            ),
+            Some(p) if p.chapter_id == chapter.id => Some(p.clone()),
+            _ => {
+                let target = Target {
+                    chapter_id: chapter.id,
+                    position: chapter.index,
+                    title: chapter.title.clone(),
+                    chapter_count,
+                };
+                let percent = if chapter_count > 0 {
+                    f64::from(chapter.index - 1) * 100.0 / f64::from(chapter_count)
+                } else {
+                    0.0
+                };
+                let write = ProgressWrite {
+                    chapter_id: chapter.id,
+                    offset: 0,
+                    percent: (percent * 100.0).round() / 100.0,
+                    client_time: now,
+                };
+                let ours =
+                    store_if_newer(&txn, user_id, novel_id, &target, &write, now, now, stored);
+                Some(ours.await?)
+            }
         };
         txn.commit().await?;
         Ok(progress)
