@@ -19,7 +19,8 @@
 # 64 and CONNECTIONS), SHELF (20), QUERIES (20000 distinct search queries), COUNT_REQUESTS
 # (500 requests per row in the statement count; 0 skips it), PORT (18080; PORT+1..PORT+3 are
 # the count pass's server and proxy), PIN (auto: pin when the machine has >= 8 cores; 0 never),
-# BIN (a prebuilt server binary; default: build target/release/literature).
+# BIN (a prebuilt server binary; default: build target/release/literature), ONLY (a grep -E
+# pattern: only the rows whose name matches it, plus the baseline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -189,7 +190,11 @@ measure() { # name scenario [path]
 }
 
 declare -A SCEN PATHS
-row() { SCEN[$1]=$2; PATHS[$1]=${3:-/}; measure "$1" "$2" "${3:-/}"; }
+# ONLY (a grep -E pattern) keeps the rows whose name matches it, and always the baseline.
+row() {
+  [[ -z "${ONLY:-}" || "$1" == "/healthz (baseline)" ]] || grep -qE -- "$ONLY" <<<"$1" || return 0
+  SCEN[$1]=$2; PATHS[$1]=${3:-/}; measure "$1" "$2" "${3:-/}"
+}
 
 echo "== load: ${CONNECTIONS} connections, ${DURATION} per row after a ${WARMUP} warm-up; $PLACEMENT"
 row "/healthz (baseline)" path /healthz
