@@ -395,7 +395,10 @@ pub(crate) fn unshare(err: Arc<ServiceError>) -> ServiceError {
         ServiceError::Unavailable(s) => ServiceError::Unavailable(s.clone()),
         ServiceError::Contended(s) => ServiceError::Contended(s.clone()),
         ServiceError::Auth(a) => ServiceError::Auth(*a),
-        ServiceError::Wechat(w) => ServiceError::Wechat(w.clone()),
+        ServiceError::Wechat { failure, detail } => ServiceError::Wechat {
+            failure: *failure,
+            detail: detail.clone(),
+        },
         ServiceError::Db(e) => ServiceError::Internal(e.to_string()),
         ServiceError::Internal(s) => ServiceError::Internal(s.clone()),
     }

@@ -18,4 +18,4 @@ pub mod sessions;
 pub mod settings;
 pub mod wechat;
 
-pub use error::{AuthFailure, ServiceError, ServiceResult};
+pub use error::{AuthFailure, ServiceError, ServiceResult, WechatFailure};

@@ -200,12 +200,6 @@ impl AccessTokenManager {
             Ok(t) => t,
             Err(e) => {
                 release.exec(db).await?;
-                if matches!(e.errcode(), Some(40013 | 40125)) {
-                    tracing::error!(
-                        errcode = e.errcode(),
-                        "WeChat rejected our app id/secret: check WECHAT_APP_ID and WECHAT_APP_SECRET"
-                    );
-                }
                 return Err(e.into());
             }
         };
