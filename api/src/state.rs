@@ -112,16 +112,18 @@ impl AppState {
             }
             Err(e) => return Err(e.into()),
         };
-        // The watchers read the same database as the catalog reads they keep fresh: an import
+        // The watcher reads the same database as the catalog reads it keeps fresh: an import
         // becomes visible once the replica has it.
         {
             let (catalog, search) = (catalog.clone(), search.clone());
             read.follow(move |db| {
                 // A switch may land on a database that is a little behind or ahead.
                 catalog.clear();
+                let (versions, watcher) = service::catalog_version::watch(db.clone(), poll);
                 vec![
-                    catalog.spawn_watcher(db.clone(), poll),
-                    search.spawn_watcher(db, poll),
+                    watcher,
+                    catalog.follow(versions.clone()),
+                    search.follow(db, versions, poll),
                 ]
             });
         }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_cache;
+pub mod catalog_version;
 pub mod crypto;
 pub mod db;
 pub mod error;

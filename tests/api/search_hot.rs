@@ -88,9 +88,6 @@ async fn fixture(app: &TestApp) {
         .await
         .unwrap();
     }
-    service::catalog_cache::bump_catalog_version(&app.db)
-        .await
-        .unwrap();
     for _ in 0..50 {
         if search_as(app, None, "遮天").await["total"] == 1 {
             return;
