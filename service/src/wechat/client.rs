@@ -171,14 +171,11 @@ pub struct Watermark {
     pub timestamp: i64,
 }
 
+/// The web OAuth token: only what the login reads (its refresh token is never used).
 #[derive(Clone, Deserialize)]
 pub struct OAuthToken {
     pub access_token: SecretString,
-    pub expires_in: i64,
-    pub refresh_token: SecretString,
     pub openid: String,
-    #[serde(default)]
-    pub scope: String,
     #[serde(default)]
     pub unionid: Option<String>,
 }
@@ -273,20 +270,6 @@ impl WechatClient {
         .await
     }
 
-    /// The classic global access token: every fetch invalidates the previous token.
-    #[tracing::instrument(skip_all)]
-    pub async fn classic_token(&self) -> Result<AccessToken, WechatError> {
-        let query = [
-            ("grant_type", "client_credential"),
-            ("appid", self.app_id.as_str()),
-            ("secret", self.app_secret.expose_secret()),
-        ];
-        self.call(Retry::Idempotent, || {
-            self.http.get(self.url("/cgi-bin/token")).query(&query)
-        })
-        .await
-    }
-
     #[tracing::instrument(skip_all)]
     pub async fn phone_number(
         &self,
@@ -326,24 +309,6 @@ impl WechatClient {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn oauth_refresh_token(
-        &self,
-        refresh_token: &str,
-    ) -> Result<OAuthToken, WechatError> {
-        let query = [
-            ("appid", self.app_id.as_str()),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ];
-        self.call(Retry::Idempotent, || {
-            self.http
-                .get(self.url("/sns/oauth2/refresh_token"))
-                .query(&query)
-        })
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
     pub async fn userinfo(
         &self,
         access_token: &str,
@@ -358,18 +323,6 @@ impl WechatClient {
             self.http.get(self.url("/sns/userinfo")).query(&query)
         })
         .await
-    }
-
-    /// Checks a web access token (`errcode: 0` when valid).
-    #[tracing::instrument(skip_all)]
-    pub async fn sns_auth(&self, access_token: &str, openid: &str) -> Result<(), WechatError> {
-        let query = [("access_token", access_token), ("openid", openid)];
-        let _: serde_json::Value = self
-            .call(Retry::Idempotent, || {
-                self.http.get(self.url("/sns/auth")).query(&query)
-            })
-            .await?;
-        Ok(())
     }
 
     fn url(&self, path: &str) -> String {
@@ -481,12 +434,9 @@ fn api_name(path: &str) -> &'static str {
     match path.rsplit('/').next().unwrap_or("") {
         "jscode2session" => "code2session",
         "stable_token" => "stable_token",
-        "token" => "token",
         "getuserphonenumber" => "phone_number",
         "access_token" => "oauth_access_token",
-        "refresh_token" => "oauth_refresh_token",
         "userinfo" => "userinfo",
-        "auth" => "sns_auth",
         _ => "other",
     }
 }

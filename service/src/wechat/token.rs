@@ -71,11 +71,6 @@ impl AccessTokenManager {
         }
     }
 
-    /// The current token, fetching a new one when needed.
-    pub async fn token(&self, db: &impl ConnectionTrait) -> ServiceResult<String> {
-        Ok(self.get(db).await?.token)
-    }
-
     async fn get(&self, db: &impl ConnectionTrait) -> ServiceResult<Current> {
         let app_id = self.client.app_id().to_owned();
         let started = tokio::time::Instant::now();
