@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::DatabaseConnection;
 use service::ServiceError;
 use service::import::{ImportNovel, decode_text, import_novel, split_chapters};
 use tokio::io::AsyncBufReadExt;
@@ -117,15 +117,6 @@ impl ImportSummary {
         }
     }
 
-    /// Tells every instance to drop its caches and rebuild its search index, unless nothing
-    /// was written (a nightly re-import of an unchanged catalog costs no cache refills).
-    async fn announce(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
-        if self.created + self.updated > 0 {
-            service::catalog_cache::bump_catalog_version(db).await?;
-        }
-        Ok(())
-    }
-
     pub fn novels(&self) -> usize {
         self.created + self.updated + self.unchanged
     }
@@ -214,7 +205,6 @@ pub async fn import_jsonl(db: &DatabaseConnection, path: &Path) -> anyhow::Resul
         bar.set_message(format!("{} novels", summary.novels()));
     }
     bar.finish_and_clear();
-    summary.announce(db).await?;
     Ok(summary)
 }
 
@@ -235,13 +225,12 @@ pub async fn import_txt(
         .await
         .map_err(|e| anyhow::anyhow!(reason(&e)))?;
     summary.add(outcome);
-    summary.announce(db).await?;
     Ok(summary)
 }
 
 /// Loads the demo catalog into an empty database (development convenience).
 pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<Option<ImportSummary>> {
-    if entity::novel::Entity::find().count(db).await? > 0 {
+    if !service::import::catalog_is_empty(db).await? {
         return Ok(None);
     }
     let mut summary = ImportSummary::default();
@@ -253,7 +242,6 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<Optio
             summary.failed.push((i + 1, why));
         }
     }
-    service::catalog_cache::bump_catalog_version(db).await?;
     Ok(Some(summary))
 }
 
@@ -267,6 +255,5 @@ pub async fn seed(db: &DatabaseConnection, novels: u64, chapters: u32) -> anyhow
         service::import::seed_synthetic(db, novels, chapters, |done| bar.set_position(done))
             .await?;
     bar.finish_and_clear();
-    service::catalog_cache::bump_catalog_version(db).await?;
     Ok(created)
 }

@@ -7,8 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use service::error::FieldErrors;
-use service::wechat::WechatError;
-use service::{AuthFailure, ServiceError};
+use service::{AuthFailure, ServiceError, WechatFailure};
 use utoipa::ToSchema;
 
 crate::dto::api_enum! {
@@ -286,39 +285,26 @@ impl From<AuthFailure> for ApiError {
     }
 }
 
-impl From<WechatError> for ApiError {
-    fn from(err: WechatError) -> Self {
-        match err.errcode() {
-            Some(40029 | 40163 | 42003) => Self::Unauthorized {
-                code: ErrorCode::WechatCodeInvalid,
-                message:
-                    "the WeChat code is invalid, already used or expired; call wx.login() again"
-                        .into(),
-            },
-            Some(40226) => Self::Forbidden {
-                code: ErrorCode::WechatUserBlocked,
-                message: "WeChat flagged this account as high-risk".into(),
-            },
-            Some(45011) => Self::RateLimited {
-                retry_after_secs: 60,
-            },
-            Some(40013 | 40125) => {
-                tracing::error!(
-                    errcode = err.errcode(),
-                    "WeChat rejected the app id/secret: check WECHAT_APP_ID and WECHAT_APP_SECRET"
-                );
-                Self::WechatUnavailable(err.to_string())
-            }
-            _ => Self::WechatUnavailable(err.to_string()),
-        }
-    }
-}
-
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Auth(failure) => failure.into(),
-            ServiceError::Wechat(e) => e.into(),
+            ServiceError::Wechat { failure, detail } => match failure {
+                WechatFailure::CodeInvalid => Self::Unauthorized {
+                    code: ErrorCode::WechatCodeInvalid,
+                    message:
+                        "the WeChat code is invalid, already used or expired; call wx.login() again"
+                            .into(),
+                },
+                WechatFailure::UserBlocked => Self::Forbidden {
+                    code: ErrorCode::WechatUserBlocked,
+                    message: "WeChat flagged this account as high-risk".into(),
+                },
+                WechatFailure::RateLimited => Self::RateLimited {
+                    retry_after_secs: 60,
+                },
+                WechatFailure::Unavailable => Self::WechatUnavailable(detail),
+            },
             ServiceError::NotFound => Self::not_found(),
             ServiceError::Conflict(detail) => {
                 tracing::debug!(%detail, "conflict");

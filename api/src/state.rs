@@ -1,7 +1,6 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -112,16 +111,18 @@ impl AppState {
             }
             Err(e) => return Err(e.into()),
         };
-        // The watchers read the same database as the catalog reads they keep fresh: an import
+        // The watcher reads the same database as the catalog reads it keeps fresh: an import
         // becomes visible once the replica has it.
         {
             let (catalog, search) = (catalog.clone(), search.clone());
             read.follow(move |db| {
                 // A switch may land on a database that is a little behind or ahead.
                 catalog.clear();
+                let (versions, watcher) = service::catalog_version::watch(db.clone(), poll);
                 vec![
-                    catalog.spawn_watcher(db.clone(), poll),
-                    search.spawn_watcher(db, poll),
+                    watcher,
+                    catalog.follow(versions.clone()),
+                    search.follow(db, versions, poll),
                 ]
             });
         }
@@ -159,16 +160,4 @@ fn spawn_limiter_gc(limiter: &Arc<DefaultKeyedRateLimiter<IpAddr>>) {
             l.shrink_to_fit();
         }
     });
-}
-
-impl FromRef<AppState> for DatabaseConnection {
-    fn from_ref(state: &AppState) -> Self {
-        state.db.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Config> {
-    fn from_ref(state: &AppState) -> Self {
-        state.config.clone()
-    }
 }

@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{SecretBox, derive_key, hmac_sha256, random_token, sha256_hex};
+use crate::db::now_micros;
 use crate::{AuthFailure, ServiceError, ServiceResult};
 
 pub const ISSUER: &str = "literature";
@@ -117,12 +118,6 @@ impl std::fmt::Debug for Tokens {
     }
 }
 
-fn now() -> DateTime<Utc> {
-    // Microsecond precision: what MySQL's DATETIME(6) stores.
-    let n = Utc::now();
-    n - Duration::nanoseconds(i64::from(n.timestamp_subsec_nanos() % 1000))
-}
-
 fn access_token(settings: &AuthSettings, ctx: AuthContext) -> ServiceResult<(String, i64)> {
     let issued = Utc::now().timestamp();
     let ttl = settings.access_ttl.num_seconds();
@@ -181,7 +176,7 @@ pub async fn start_session(
     user_id: i64,
     user_agent: &str,
 ) -> ServiceResult<Tokens> {
-    let now = now();
+    let now = now_micros();
     let session = auth_session::ActiveModel {
         user_id: Set(user_id),
         user_agent: Set(user_agent.chars().take(250).collect()),
@@ -219,7 +214,7 @@ pub async fn refresh<C: ConnectionTrait + TransactionTrait>(
     if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
         return Err(invalid());
     }
-    let now = now();
+    let now = now_micros();
     let txn = crate::db::begin_write(db).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(sha256_hex(presented.as_bytes())))
@@ -309,7 +304,7 @@ pub async fn authenticate(
     if claims.typ != "access" {
         return Err(ServiceError::Auth(AuthFailure::InvalidToken));
     }
-    let now = now();
+    let now = now_micros();
     let cached = settings.sessions.check(claims.sid, user_id, now).await;
     crate::metrics::session_cache(cached);
     if cached {
@@ -368,7 +363,7 @@ pub async fn logout<C: ConnectionTrait + TransactionTrait>(
     }
     let txn = crate::db::begin_write(db).await?;
     let mut update = auth_session::Entity::update_many()
-        .col_expr(auth_session::Column::RevokedAt, Expr::value(now()))
+        .col_expr(auth_session::Column::RevokedAt, Expr::value(now_micros()))
         .filter(auth_session::Column::UserId.eq(ctx.user_id))
         .filter(auth_session::Column::RevokedAt.is_null());
     if !all_devices {
@@ -395,7 +390,10 @@ pub(crate) fn unshare(err: Arc<ServiceError>) -> ServiceError {
         ServiceError::Unavailable(s) => ServiceError::Unavailable(s.clone()),
         ServiceError::Contended(s) => ServiceError::Contended(s.clone()),
         ServiceError::Auth(a) => ServiceError::Auth(*a),
-        ServiceError::Wechat(w) => ServiceError::Wechat(w.clone()),
+        ServiceError::Wechat { failure, detail } => ServiceError::Wechat {
+            failure: *failure,
+            detail: detail.clone(),
+        },
         ServiceError::Db(e) => ServiceError::Internal(e.to_string()),
         ServiceError::Internal(s) => ServiceError::Internal(s.clone()),
     }

@@ -1,27 +1,24 @@
 //! In-process caches for hot, rarely changing catalog reads, bounded in size and time, and
-//! dropped on every instance when an import bumps the shared catalog version.
+//! dropped on every instance when an import moves the shared catalog version.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
-use entity::app_meta;
 use moka::future::Cache;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::ConnectionTrait;
+use tokio::task::JoinHandle;
 
 use crate::ServiceResult;
 use crate::auth::unshare;
-use std::collections::HashMap;
-
 use crate::catalog::{
     self, CategoryNode, Channel, ChapterMeta, ChapterText, NovelDetail, NovelFilter, NovelSummary,
     RankingKind, SortOrder,
 };
+use crate::catalog_version::Versions;
 use crate::page::{PageRequest, Paged};
 
-const CATALOG_VERSION: &str = "catalog_version";
 const TTL: Duration = Duration::from_secs(60);
 
 type RankingKey = (RankingKind, Option<Channel>, u64);
@@ -204,32 +201,21 @@ impl CatalogCache {
         self.summaries.invalidate_all();
     }
 
-    /// Drops everything when the shared catalog version moved; returns whether it did.
-    pub async fn sync(&self, db: &impl ConnectionTrait) -> ServiceResult<bool> {
-        let current = catalog_version(db).await?;
-        let seen = self.version.swap(current, Ordering::SeqCst);
-        if seen != current {
-            self.clear();
-            return Ok(seen != -1);
-        }
-        Ok(false)
-    }
-
-    /// Polls the catalog version so that imports reach every instance within `every`.
-    pub fn spawn_watcher(
-        &self,
-        db: DatabaseConnection,
-        every: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    /// Drops everything whenever the catalog version moves (see `catalog_version`).
+    pub fn follow(&self, mut versions: Versions) -> JoinHandle<()> {
         let cache = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match cache.sync(&db).await {
-                    Ok(true) => tracing::info!("catalog changed: caches cleared"),
-                    Ok(false) => {}
-                    Err(e) => tracing::debug!(error = %e, "catalog version check failed"),
+            while versions.changed().await.is_ok() {
+                let Some(current) = *versions.borrow_and_update() else {
+                    continue;
+                };
+                let seen = cache.version.swap(current, Ordering::SeqCst);
+                if seen != current {
+                    cache.clear();
+                    // The first version seen is no change.
+                    if seen != -1 {
+                        tracing::info!("catalog changed: caches cleared");
+                    }
                 }
             }
         })
@@ -258,32 +244,4 @@ where
         .map_err(unshare);
     crate::metrics::catalog_cache(name, !missed.load(Ordering::Relaxed));
     value
-}
-
-pub async fn catalog_version(db: &impl ConnectionTrait) -> ServiceResult<i64> {
-    Ok(app_meta::Entity::find_by_id(CATALOG_VERSION.to_owned())
-        .one(db)
-        .await?
-        .map_or(0, |m| m.value))
-}
-
-/// Called by every import: each instance's watcher sees the change and drops its caches.
-pub async fn bump_catalog_version(db: &impl ConnectionTrait) -> ServiceResult<()> {
-    let now = Utc::now();
-    let row = app_meta::ActiveModel {
-        name: Set(CATALOG_VERSION.to_owned()),
-        value: Set(0),
-        updated_at: Set(now),
-    };
-    crate::db::insert_ignore(db, [row]).await?;
-    app_meta::Entity::update_many()
-        .col_expr(
-            app_meta::Column::Value,
-            Expr::col(app_meta::Column::Value).add(1),
-        )
-        .col_expr(app_meta::Column::UpdatedAt, Expr::value(now))
-        .filter(app_meta::Column::Name.eq(CATALOG_VERSION))
-        .exec(db)
-        .await?;
-    Ok(())
 }

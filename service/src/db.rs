@@ -6,8 +6,8 @@ use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, Insert, QueryTrait, RuntimeErr, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    DbErr, EntityTrait, Insert, QueryTrait, RuntimeErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, UpdateMany,
 };
 
 /// Pool settings; the defaults suit the server.
@@ -217,7 +217,8 @@ where
     }
 }
 
-/// Microsecond precision, what MySQL's DATETIME(6) stores, so that comparisons are exact.
+/// Now at microsecond precision, what MySQL's DATETIME(6) stores, so that a time written and
+/// read back compares equal.
 pub fn now_micros() -> chrono::DateTime<chrono::Utc> {
     micros(chrono::Utc::now())
 }
@@ -253,4 +254,24 @@ where
         }
     };
     Ok(result.rows_affected())
+}
+
+/// Inserts `row`, or, when a row with its unique key is already there, runs `update` (which
+/// must select that row): an upsert written the same way for both databases. True when the
+/// row was inserted or the update matched it (a conditional update may match nothing).
+/// Inside a MySQL transaction the skipped insert takes a shared lock that the update then
+/// upgrades: a caller that expects the row to exist runs `update` alone.
+pub async fn insert_or_update<A, E>(
+    db: &impl ConnectionTrait,
+    row: A,
+    update: UpdateMany<E>,
+) -> Result<bool, DbErr>
+where
+    A: ActiveModelTrait<Entity = E>,
+    E: EntityTrait,
+{
+    if insert_ignore(db, [row]).await? == 1 {
+        return Ok(true);
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
 }

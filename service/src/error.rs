@@ -28,9 +28,26 @@ pub enum ServiceError {
     /// Authentication failed; the variant is the reason.
     #[error("unauthorized: {0:?}")]
     Auth(AuthFailure),
-    /// WeChat refused or failed.
-    #[error("{0}")]
-    Wechat(#[from] crate::wechat::WechatError),
+    /// WeChat refused or failed: `failure` is what the reader's request can do about it (the
+    /// WeChat client decides it from the errcode), `detail` is for the log.
+    #[error("{detail}")]
+    Wechat {
+        failure: WechatFailure,
+        detail: String,
+    },
+}
+
+/// Kinds of WeChat failure that call for different answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WechatFailure {
+    /// The reader's code is invalid, already used or expired: they get a new one.
+    CodeInvalid,
+    /// WeChat flagged the reader's account as high-risk.
+    UserBlocked,
+    /// Our app is over WeChat's quota: try again in a minute.
+    RateLimited,
+    /// Anything else: WeChat is down, slow, answered garbage or refused our credentials.
+    Unavailable,
 }
 
 /// Why a request is not authenticated.

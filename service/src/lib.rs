@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_cache;
+pub mod catalog_version;
 pub mod crypto;
 pub mod db;
 pub mod error;
@@ -18,4 +19,4 @@ pub mod sessions;
 pub mod settings;
 pub mod wechat;
 
-pub use error::{AuthFailure, ServiceError, ServiceResult};
+pub use error::{AuthFailure, ServiceError, ServiceResult, WechatFailure};

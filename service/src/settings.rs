@@ -158,7 +158,6 @@ pub async fn patch_reader_settings(
     user_id: i64,
     patch: SettingsPatch,
 ) -> ServiceResult<ReaderSettings> {
-    use sea_orm::sea_query::Expr;
     let mut s = reader_settings(db, user_id).await?;
     if let Some(v) = patch.font_size {
         s.font_size = v;
@@ -185,29 +184,9 @@ pub async fn patch_reader_settings(
         page_turn: sea_orm::Set(s.page_turn.clone()),
         updated_at: sea_orm::Set(now),
     };
-    if crate::db::insert_ignore(db, [row]).await? == 0 {
-        reader_settings::Entity::update_many()
-            .col_expr(reader_settings::Column::FontSize, Expr::value(s.font_size))
-            .col_expr(
-                reader_settings::Column::LineSpacing,
-                Expr::value(s.line_spacing),
-            )
-            .col_expr(
-                reader_settings::Column::Brightness,
-                Expr::value(s.brightness),
-            )
-            .col_expr(
-                reader_settings::Column::Background,
-                Expr::value(s.background.clone()),
-            )
-            .col_expr(
-                reader_settings::Column::PageTurn,
-                Expr::value(s.page_turn.clone()),
-            )
-            .col_expr(reader_settings::Column::UpdatedAt, Expr::value(now))
-            .filter(reader_settings::Column::UserId.eq(user_id))
-            .exec(db)
-            .await?;
-    }
+    let update = reader_settings::Entity::update_many()
+        .set(row.clone())
+        .filter(reader_settings::Column::UserId.eq(user_id));
+    crate::db::insert_or_update(db, row, update).await?;
     Ok(s)
 }

@@ -341,6 +341,7 @@ async fn listings_are_a_fixed_number_of_queries(app: TestApp) {
         let novel = novel.category(&format!("类{}", i % 4)).subcategory("子类");
         novel.status("serial").collect(i).create().await;
     }
+    app.catalog_settled().await;
     let mut costs = Vec::new();
     for per_page in [1, 5, 30] {
         let before = app.queries();
@@ -391,7 +392,6 @@ async fn import_is_idempotent_and_refreshes_caches(app: TestApp) {
     assert_eq!(app.count("novels").await, 1);
     assert_eq!(app.count("chapters").await, 5);
     assert_eq!(app.count("chapter_contents").await, 5);
-    app.bump_catalog().await;
 
     // Every instance drops its caches within its poll interval (2 s).
     let mut fresh = Value::Null;

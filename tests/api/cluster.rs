@@ -14,6 +14,7 @@ crate::backend_tests!(
     catalog_reads_go_to_the_replica_reader_data_to_the_primary,
     a_dead_replica_falls_back_to_the_primary,
     login_rate_limit_is_per_instance,
+    an_import_reaches_every_instance_by_itself,
 );
 crate::db_tests!(metrics_are_scraped_with_a_token);
 
@@ -106,7 +107,6 @@ async fn a_dead_replica_falls_back_to_the_primary(backend: Backend) {
     .await
     .unwrap();
     app.novel("主库之书").create().await;
-    app.bump_catalog().await;
     // The catalog watcher (on the primary) sees the import within its poll.
     let started = Instant::now();
     while titles(&app).await.is_empty() && started.elapsed() < Duration::from_secs(5) {
@@ -194,6 +194,41 @@ async fn replica_going_down_falls_back_and_returns() {
         2,
         "the replica was not used again"
     );
+}
+
+/// An import through the service announces itself: two instances on one database, with the
+/// listing cached (60 s) and the search index built, both show the new novel within their
+/// catalog poll, and nobody moved the catalog version by hand.
+async fn an_import_reaches_every_instance_by_itself(backend: Backend) {
+    let a = TestApp::spawn(backend).await.unwrap();
+    let b = TestApp::spawn_on(backend, a.test_db(), a.wechat.clone(), &[]).await;
+    a.novel("旧书").create().await;
+    let sees = async |app: &TestApp, title: &str| {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            let hits = app
+                .anon()
+                .get("/search")
+                .query(&[("q", title)])
+                .expect(200)
+                .await;
+            if titles(app).await.iter().any(|t| t == title) && hits["total"] == 1 {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    };
+    for app in [&a, &b] {
+        assert!(sees(app, "旧书").await, "the first import never showed");
+    }
+    a.novel("新书").create().await;
+    for app in [&a, &b] {
+        assert!(
+            sees(app, "新书").await,
+            "an instance kept its stale catalog"
+        );
+    }
 }
 
 /// `AUTH_RATE_LIMIT_PER_MINUTE` is per instance: two instances on one database each allow

@@ -64,7 +64,6 @@ async fn fixture(app: &TestApp) {
         let novel = app.novel(title).author(author).channel("male");
         novel.category("玄幻").heat(heat).create().await;
     }
-    app.bump_catalog().await;
     for _ in 0..50 {
         if search_as(&app.anon(), "遮天").await["total"] == 1 {
             return;

@@ -103,7 +103,7 @@ async fn exchange_code<C: ConnectionTrait>(
             Ok((user.id, is_new))
         }
         // A double tap that reached another instance: that instance exchanged the code.
-        Err(e) if e.errcode() == Some(40163) => {
+        Err(e) if e.is_code_used() => {
             for _ in 0..20 {
                 let found = login_code::Entity::find_by_id(code_hash.to_owned())
                     .filter(login_code::Column::ExpiresAt.gt(Utc::now()))

@@ -163,7 +163,8 @@ async fn upsert_category(
         .ok_or_else(|| ServiceError::Internal("category vanished".into()))
 }
 
-/// Imports one novel in one transaction.
+/// Imports one novel in one transaction. When it changed anything, the same transaction
+/// moves the catalog version, so every instance refreshes its caches and search index.
 #[tracing::instrument(skip_all, fields(title = %n.title))]
 pub async fn import_novel<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -174,10 +175,19 @@ pub async fn import_novel<C: ConnectionTrait + TransactionTrait>(
     crate::db::with_retry(|| async {
         let txn = crate::db::begin_write(db).await?;
         let outcome = import_in(&txn, n).await?;
+        if outcome.changed {
+            // Last, so that the version row is locked only until the commit.
+            crate::catalog_version::bump(&txn).await?;
+        }
         txn.commit().await?;
         Ok(outcome)
     })
     .await
+}
+
+/// True while the catalog has no novel (the demo catalog is loaded only then).
+pub async fn catalog_is_empty(db: &impl ConnectionTrait) -> ServiceResult<bool> {
+    Ok(novel::Entity::find().one(db).await?.is_none())
 }
 
 async fn import_in(db: &impl ConnectionTrait, n: &ImportNovel) -> ServiceResult<ImportOutcome> {

@@ -47,11 +47,28 @@ pub fn synthetic_novel(i: u64) -> (String, String, i64) {
 
 /// Seeds `novels` × `chapters` deterministic novels with batched inserts; novels that already
 /// exist (by title and author) are left alone. Calls `progress` with the novels done so far.
+/// When it wrote anything (even if it then failed), it moves the catalog version once at the
+/// end: instances rebuild their index once, not once per batch.
 pub async fn seed_synthetic(
     db: &impl ConnectionTrait,
     novels: u64,
     chapters: u32,
+    progress: impl FnMut(u64),
+) -> ServiceResult<u64> {
+    let mut wrote = false;
+    let seeded = seed(db, novels, chapters, progress, &mut wrote).await;
+    if wrote {
+        crate::catalog_version::bump(db).await?;
+    }
+    seeded
+}
+
+async fn seed(
+    db: &impl ConnectionTrait,
+    novels: u64,
+    chapters: u32,
     mut progress: impl FnMut(u64),
+    wrote: &mut bool,
 ) -> ServiceResult<u64> {
     const TOPS: &[(&str, &str, &[&str])] = &[
         ("male", "玄幻", &["东方玄幻", "异世大陆"]),
@@ -107,7 +124,9 @@ pub async fn seed_synthetic(
                 }
             })
             .collect();
-        created += crate::db::insert_ignore(db, batch).await?;
+        let inserted = crate::db::insert_ignore(db, batch).await?;
+        created += inserted;
+        *wrote |= inserted > 0;
         let titles: Vec<String> = (start..end).map(|i| synthetic_novel(i).0).collect();
         let fresh: Vec<(i64, i32)> = novel::Entity::find()
             .select_only()
@@ -119,9 +138,10 @@ pub async fn seed_synthetic(
             .all(db)
             .await?;
         for (novel_id, existing) in fresh {
-            if existing > 0 {
+            if existing > 0 || chapters == 0 {
                 continue;
             }
+            *wrote = true;
             let texts: Vec<(i32, String, String)> = (1..=chapters as i32)
                 .map(|p| {
                     (

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{chapter, reading_progress};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryResult, Set, Statement, TransactionSession, TransactionTrait,
@@ -15,7 +14,7 @@ use super::history::touch_history;
 use super::novel_chapter_count;
 use super::shelf::mark_seen;
 use crate::catalog_cache::CatalogCache;
-use crate::db::{insert_ignore, micros};
+use crate::db::{insert_or_update, micros};
 use crate::{ServiceError, ServiceResult};
 
 /// Where a reader is in a novel.
@@ -332,48 +331,27 @@ async fn upsert_newer_progress(
     p: &Progress,
     had_row: bool,
 ) -> ServiceResult<bool> {
-    if !had_row {
-        let row = reading_progress::ActiveModel {
-            id: NotSet,
-            user_id: Set(user_id),
-            novel_id: Set(p.novel_id),
-            chapter_id: Set(p.chapter_id),
-            chapter_index: Set(p.chapter_index),
-            offset: Set(p.offset),
-            percent: Set(p.percent),
-            client_time: Set(p.client_time),
-            updated_at: Set(p.updated_at),
-        };
-        if insert_ignore(db, [row]).await? == 1 {
-            return Ok(true);
-        }
-    }
+    let row = reading_progress::ActiveModel {
+        id: NotSet,
+        user_id: Set(user_id),
+        novel_id: Set(p.novel_id),
+        chapter_id: Set(p.chapter_id),
+        chapter_index: Set(p.chapter_index),
+        offset: Set(p.offset),
+        percent: Set(p.percent),
+        client_time: Set(p.client_time),
+        updated_at: Set(p.updated_at),
+    };
     // sqlx connects to MySQL with CLIENT_FOUND_ROWS: the count is of rows matched, as SQLite's.
-    let updated = reading_progress::Entity::update_many()
-        .col_expr(
-            reading_progress::Column::ChapterId,
-            Expr::value(p.chapter_id),
-        )
-        .col_expr(
-            reading_progress::Column::ChapterIndex,
-            Expr::value(p.chapter_index),
-        )
-        .col_expr(reading_progress::Column::Offset, Expr::value(p.offset))
-        .col_expr(reading_progress::Column::Percent, Expr::value(p.percent))
-        .col_expr(
-            reading_progress::Column::ClientTime,
-            Expr::value(p.client_time),
-        )
-        .col_expr(
-            reading_progress::Column::UpdatedAt,
-            Expr::value(p.updated_at),
-        )
+    let if_newer = reading_progress::Entity::update_many()
+        .set(row.clone())
         .filter(reading_progress::Column::UserId.eq(user_id))
         .filter(reading_progress::Column::NovelId.eq(p.novel_id))
-        .filter(reading_progress::Column::ClientTime.lt(p.client_time))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected == 1)
+        .filter(reading_progress::Column::ClientTime.lt(p.client_time));
+    if had_row {
+        return Ok(if_newer.exec(db).await?.rows_affected == 1);
+    }
+    Ok(insert_or_update(db, row, if_newer).await?)
 }
 
 /// A chapter as a reader opens it: the cached text, and for a signed-in reader the progress

@@ -1,6 +1,6 @@
 //! Search for Chinese readers: an in-process index of titles and authors (normalised text,
 //! pinyin with every reading of polyphonic characters), rebuilt from the database at start and
-//! whenever an import bumps the catalog version, and the hot keywords. Ranking is tiered:
+//! whenever an import moves the catalog version, and the hot keywords. Ranking is tiered:
 //! exact title/author, title prefix, title contains, author contains, pinyin, then — when those
 //! are few — partial matches; ties by heat. Every handler is one call here.
 
@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use entity::novel;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use tokio::task::JoinHandle;
 
 pub use hot::{Blocklist, HotKeywords, Searcher};
 pub use index::{
@@ -25,7 +26,8 @@ pub use index::{
 
 use crate::ServiceResult;
 use crate::catalog::NovelSummary;
-use crate::catalog_cache::{CatalogCache, catalog_version};
+use crate::catalog_cache::CatalogCache;
+use crate::catalog_version::Versions;
 use crate::page::{PageRequest, Paged};
 
 /// A search result: the novel and why it matched.
@@ -75,7 +77,7 @@ pub fn parse_query(raw: &str) -> ServiceResult<String> {
 
 /// Loads the novels, hottest first, and builds an index.
 async fn build_index(db: &impl ConnectionTrait) -> ServiceResult<SearchIndex> {
-    let version = catalog_version(db).await?;
+    let version = crate::catalog_version::read(db).await?;
     let rows: Vec<(i64, String, String, i64)> = novel::Entity::find()
         .select_only()
         .column(novel::Column::Id)
@@ -129,33 +131,37 @@ impl Search {
         self.index.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Rebuilds when the catalog version moved since the current snapshot.
-    pub async fn refresh(&self, db: &impl ConnectionTrait) -> ServiceResult<bool> {
-        let version = catalog_version(db).await?;
-        if version == self.index().version {
-            return Ok(false);
-        }
-        let fresh = Arc::new(build_index(db).await?);
-        *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
-        Ok(true)
-    }
-
-    /// Keeps the index current (bounded staleness: `every`) and the hot list fresh.
-    pub fn spawn_watcher(
+    /// Keeps the index at the catalog version `versions` publishes (a failed rebuild is tried
+    /// again every `every`) and the hot list fresh (every `every`).
+    pub fn follow(
         &self,
         db: DatabaseConnection,
+        mut versions: Versions,
         every: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> JoinHandle<()> {
         let search = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
-                if let Err(e) = search.refresh(&db).await {
-                    tracing::warn!(error = %e, "search index refresh failed");
+                tokio::select! {
+                    changed = versions.changed() => if changed.is_err() {
+                        break;
+                    },
+                    _ = tick.tick() => {
+                        if let Err(e) = search.hot.refresh(&db).await {
+                            tracing::debug!(error = %e, "hot keyword refresh failed");
+                        }
+                    }
                 }
-                if let Err(e) = search.hot.refresh(&db).await {
-                    tracing::debug!(error = %e, "hot keyword refresh failed");
+                let wanted = *versions.borrow_and_update();
+                if wanted.is_some_and(|v| v != search.index().version) {
+                    match build_index(&db).await {
+                        Ok(fresh) => {
+                            *search.index.write().unwrap_or_else(|p| p.into_inner()) =
+                                Arc::new(fresh);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "search index refresh failed"),
+                    }
                 }
             }
         })

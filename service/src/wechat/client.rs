@@ -7,6 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::error::{ServiceError, WechatFailure};
+
 const MAX_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -34,9 +36,24 @@ impl WechatError {
         }
     }
 
-    /// The login code was invalid, already used or expired: never retried.
+    /// The reader's code was invalid, already used or expired: never retried.
     pub fn is_bad_code(&self) -> bool {
         matches!(self.errcode(), Some(40029 | 40163 | 42003))
+    }
+
+    /// The code was already spent: by us, when a double tap reached two instances.
+    pub fn is_code_used(&self) -> bool {
+        self.errcode() == Some(40163)
+    }
+
+    /// WeChat flagged the reader's account as high-risk.
+    pub fn is_user_blocked(&self) -> bool {
+        self.errcode() == Some(40226)
+    }
+
+    /// Our app is over WeChat's per-minute quota.
+    pub fn is_rate_limited(&self) -> bool {
+        self.errcode() == Some(45011)
     }
 
     /// The access token was invalid or expired.
@@ -44,16 +61,57 @@ impl WechatError {
         matches!(self.errcode(), Some(40001 | 40014 | 42001))
     }
 
+    /// WeChat refused our app id or secret: a configuration error, never the reader's.
+    pub fn is_bad_credentials(&self) -> bool {
+        matches!(self.errcode(), Some(40013 | 40125))
+    }
+
+    /// WeChat said it was busy (-1): the one errcode that asks to be sent again.
+    pub fn is_busy(&self) -> bool {
+        self.errcode() == Some(-1)
+    }
+
+    /// What the reader's request can do about this failure.
+    pub fn failure(&self) -> WechatFailure {
+        if self.is_bad_code() {
+            WechatFailure::CodeInvalid
+        } else if self.is_user_blocked() {
+            WechatFailure::UserBlocked
+        } else if self.is_rate_limited() {
+            WechatFailure::RateLimited
+        } else {
+            WechatFailure::Unavailable
+        }
+    }
+
     /// Whether sending the request again is safe. A single-use code (login, phone number,
     /// web OAuth) is resent only when the first request surely never reached WeChat or WeChat
-    /// said it was busy (-1): after a timeout the code may already be spent, and a resend
-    /// could only turn a slow success into a failure.
+    /// said it was busy: after a timeout the code may already be spent, and a resend could
+    /// only turn a slow success into a failure.
     fn is_retryable(&self, retry: Retry) -> bool {
         match self {
             Self::Unreachable(_) => true,
             Self::Transport(_) => retry == Retry::Idempotent,
-            Self::Api { errcode, .. } => *errcode == -1,
+            Self::Api { .. } => self.is_busy(),
             Self::InvalidResponse(_) => false,
+        }
+    }
+}
+
+/// The service's view of a WeChat failure: what kind (decided here, where the errcodes are
+/// known) and the detail for the log. A wrong app id or secret is logged here, once, whichever
+/// call met it.
+impl From<WechatError> for ServiceError {
+    fn from(err: WechatError) -> Self {
+        if err.is_bad_credentials() {
+            tracing::error!(
+                errcode = err.errcode(),
+                "WeChat rejected the app id/secret: check WECHAT_APP_ID and WECHAT_APP_SECRET"
+            );
+        }
+        ServiceError::Wechat {
+            failure: err.failure(),
+            detail: err.to_string(),
         }
     }
 }
@@ -113,14 +171,11 @@ pub struct Watermark {
     pub timestamp: i64,
 }
 
+/// The web OAuth token: only what the login reads (its refresh token is never used).
 #[derive(Clone, Deserialize)]
 pub struct OAuthToken {
     pub access_token: SecretString,
-    pub expires_in: i64,
-    pub refresh_token: SecretString,
     pub openid: String,
-    #[serde(default)]
-    pub scope: String,
     #[serde(default)]
     pub unionid: Option<String>,
 }
@@ -215,20 +270,6 @@ impl WechatClient {
         .await
     }
 
-    /// The classic global access token: every fetch invalidates the previous token.
-    #[tracing::instrument(skip_all)]
-    pub async fn classic_token(&self) -> Result<AccessToken, WechatError> {
-        let query = [
-            ("grant_type", "client_credential"),
-            ("appid", self.app_id.as_str()),
-            ("secret", self.app_secret.expose_secret()),
-        ];
-        self.call(Retry::Idempotent, || {
-            self.http.get(self.url("/cgi-bin/token")).query(&query)
-        })
-        .await
-    }
-
     #[tracing::instrument(skip_all)]
     pub async fn phone_number(
         &self,
@@ -268,24 +309,6 @@ impl WechatClient {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn oauth_refresh_token(
-        &self,
-        refresh_token: &str,
-    ) -> Result<OAuthToken, WechatError> {
-        let query = [
-            ("appid", self.app_id.as_str()),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ];
-        self.call(Retry::Idempotent, || {
-            self.http
-                .get(self.url("/sns/oauth2/refresh_token"))
-                .query(&query)
-        })
-        .await
-    }
-
-    #[tracing::instrument(skip_all)]
     pub async fn userinfo(
         &self,
         access_token: &str,
@@ -300,18 +323,6 @@ impl WechatClient {
             self.http.get(self.url("/sns/userinfo")).query(&query)
         })
         .await
-    }
-
-    /// Checks a web access token (`errcode: 0` when valid).
-    #[tracing::instrument(skip_all)]
-    pub async fn sns_auth(&self, access_token: &str, openid: &str) -> Result<(), WechatError> {
-        let query = [("access_token", access_token), ("openid", openid)];
-        let _: serde_json::Value = self
-            .call(Retry::Idempotent, || {
-                self.http.get(self.url("/sns/auth")).query(&query)
-            })
-            .await?;
-        Ok(())
     }
 
     fn url(&self, path: &str) -> String {
@@ -423,12 +434,44 @@ fn api_name(path: &str) -> &'static str {
     match path.rsplit('/').next().unwrap_or("") {
         "jscode2session" => "code2session",
         "stable_token" => "stable_token",
-        "token" => "token",
         "getuserphonenumber" => "phone_number",
         "access_token" => "oauth_access_token",
-        "refresh_token" => "oauth_refresh_token",
         "userinfo" => "userinfo",
-        "auth" => "sns_auth",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(errcode: i64) -> WechatError {
+        WechatError::Api {
+            errcode,
+            errmsg: String::new(),
+        }
+    }
+
+    #[test]
+    fn errcodes_become_what_the_reader_can_do() {
+        for code in [40029, 40163, 42003] {
+            assert_eq!(api(code).failure(), WechatFailure::CodeInvalid, "{code}");
+        }
+        assert_eq!(api(40226).failure(), WechatFailure::UserBlocked);
+        assert_eq!(api(45011).failure(), WechatFailure::RateLimited);
+        for code in [-1, 40001, 40013, 40125] {
+            assert_eq!(api(code).failure(), WechatFailure::Unavailable, "{code}");
+        }
+        let garbage = WechatError::InvalidResponse("x".into());
+        assert_eq!(garbage.failure(), WechatFailure::Unavailable);
+    }
+
+    #[test]
+    fn only_busy_or_unreached_single_use_calls_are_resent() {
+        assert!(api(-1).is_retryable(Retry::SingleUse));
+        assert!(!api(40029).is_retryable(Retry::Idempotent));
+        assert!(WechatError::Unreachable("x".into()).is_retryable(Retry::SingleUse));
+        let timeout = WechatError::Transport("x".into());
+        assert!(!timeout.is_retryable(Retry::SingleUse) && timeout.is_retryable(Retry::Idempotent));
     }
 }

@@ -61,7 +61,6 @@ impl Default for EmulatorConfig {
 pub struct EmulatorStats {
     pub code2session: u64,
     pub stable_token: u64,
-    pub classic_token: u64,
     pub phone: u64,
     pub oauth_access_token: u64,
     pub userinfo: u64,
@@ -78,9 +77,8 @@ struct Inner {
     stable: Option<(String, i64)>,
     /// Every valid global token → expiry.
     tokens: HashMap<String, i64>,
-    /// Web OAuth access token → (user, expiry); refresh token → user.
+    /// Web OAuth access token → (user, expiry).
     web_tokens: HashMap<String, (String, i64)>,
-    web_refresh: HashMap<String, String>,
     stats: EmulatorStats,
 }
 
@@ -174,13 +172,10 @@ fn mint(shared: &Shared, user: &str) -> String {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/sns/jscode2session", get(code2session))
-        .route("/cgi-bin/token", get(classic_token))
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/wxa/business/getuserphonenumber", post(phone_number))
         .route("/sns/oauth2/access_token", get(oauth_access_token))
-        .route("/sns/oauth2/refresh_token", get(oauth_refresh_token))
         .route("/sns/userinfo", get(userinfo))
-        .route("/sns/auth", get(sns_auth))
         .route("/_emulator/code", get(control_mint))
         .route("/_emulator/stats", get(control_stats))
         .route("/_emulator/advance", post(control_advance))
@@ -253,13 +248,11 @@ async fn consume_code(shared: &Shared, code: &str) -> Result<String, Response> {
     Ok(user_of(code).to_owned())
 }
 
-fn check_app(shared: &Shared, appid: Option<&str>, secret: Option<&str>) -> Result<(), Response> {
+fn check_app(shared: &Shared, appid: Option<&str>, secret: &str) -> Result<(), Response> {
     if appid != Some(shared.config.app_id.as_str()) {
         return Err(wx_error(40013, "invalid appid"));
     }
-    if let Some(secret) = secret
-        && secret != shared.config.app_secret
-    {
+    if secret != shared.config.app_secret {
         return Err(wx_error(40125, "invalid appsecret"));
     }
     Ok(())
@@ -272,7 +265,7 @@ async fn code2session(State(s): State<Arc<Shared>>, Query(q): Params) -> Respons
     if let Err(r) = check_app(
         &s,
         q.get("appid").map(String::as_str),
-        Some(q.get("secret").map_or("", |v| v)),
+        q.get("secret").map_or("", |v| v),
     ) {
         return r;
     }
@@ -303,30 +296,6 @@ fn issue_token(s: &Shared, g: &mut Inner) -> (String, i64) {
     (token, expires)
 }
 
-async fn classic_token(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
-    let mut g = s.lock();
-    g.stats.classic_token += 1;
-    if let Err(r) = check_app(
-        &s,
-        q.get("appid").map(String::as_str),
-        Some(q.get("secret").map_or("", |v| v)),
-    ) {
-        return r;
-    }
-    // Every classic fetch invalidates the previous classic token.
-    let old: Vec<String> = g
-        .tokens
-        .keys()
-        .filter(|t| g.stable.as_ref().is_none_or(|(st, _)| st != *t))
-        .cloned()
-        .collect();
-    for t in old {
-        g.tokens.remove(&t);
-    }
-    let (token, _) = issue_token(&s, &mut g);
-    wx_body(json!({ "access_token": token, "expires_in": s.config.token_ttl_secs }))
-}
-
 async fn stable_token(State(s): State<Arc<Shared>>, body: String) -> Response {
     let Ok(req) = serde_json::from_str::<Value>(&body) else {
         return wx_error(47001, "data format error");
@@ -336,7 +305,7 @@ async fn stable_token(State(s): State<Arc<Shared>>, body: String) -> Response {
     if let Err(r) = check_app(
         &s,
         req["appid"].as_str(),
-        Some(req["secret"].as_str().unwrap_or("")),
+        req["secret"].as_str().unwrap_or(""),
     ) {
         return r;
     }
@@ -404,8 +373,10 @@ async fn phone_number(State(s): State<Arc<Shared>>, Query(q): Params, body: Stri
     }))
 }
 
-fn web_token_body(s: &Shared, g: &mut Inner, user: &str, refresh: &str) -> Value {
+fn web_token_body(s: &Shared, g: &mut Inner, user: &str) -> Value {
     let token = format!("emu_web_{}", random_token(24));
+    // Sent as WeChat sends it; nothing here uses it.
+    let refresh = format!("emu_rt_{}", random_token(24));
     let exp = now_secs(g.offset) + s.config.token_ttl_secs;
     g.web_tokens.insert(token.clone(), (user.to_owned(), exp));
     let mut body = json!({
@@ -424,7 +395,7 @@ async fn oauth_access_token(State(s): State<Arc<Shared>>, Query(q): Params) -> R
     if let Err(r) = check_app(
         &s,
         q.get("appid").map(String::as_str),
-        Some(q.get("secret").map_or("", |v| v)),
+        q.get("secret").map_or("", |v| v),
     ) {
         return r;
     }
@@ -432,22 +403,8 @@ async fn oauth_access_token(State(s): State<Arc<Shared>>, Query(q): Params) -> R
         Ok(u) => u,
         Err(r) => return r,
     };
-    let refresh = format!("emu_rt_{}", random_token(24));
     let mut g = s.lock();
-    g.web_refresh.insert(refresh.clone(), user.clone());
-    wx_body(web_token_body(&s, &mut g, &user, &refresh))
-}
-
-async fn oauth_refresh_token(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
-    if let Err(r) = check_app(&s, q.get("appid").map(String::as_str), None) {
-        return r;
-    }
-    let refresh = q.get("refresh_token").cloned().unwrap_or_default();
-    let mut g = s.lock();
-    let Some(user) = g.web_refresh.get(&refresh).cloned() else {
-        return wx_error(40030, "invalid refresh_token");
-    };
-    wx_body(web_token_body(&s, &mut g, &user, &refresh))
+    wx_body(web_token_body(&s, &mut g, &user))
 }
 
 fn web_user(g: &Inner, q: &HashMap<String, String>) -> Result<String, Response> {
@@ -485,14 +442,6 @@ async fn userinfo(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
         body["unionid"] = json!(format!("un_{}", digest("union", &user)));
     }
     wx_body(body)
-}
-
-async fn sns_auth(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
-    let g = s.lock();
-    match web_user(&g, &q) {
-        Ok(_) => wx_body(json!({ "errcode": 0, "errmsg": "ok" })),
-        Err(r) => r,
-    }
 }
 
 async fn control_mint(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {

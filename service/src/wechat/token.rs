@@ -71,11 +71,6 @@ impl AccessTokenManager {
         }
     }
 
-    /// The current token, fetching a new one when needed.
-    pub async fn token(&self, db: &impl ConnectionTrait) -> ServiceResult<String> {
-        Ok(self.get(db).await?.token)
-    }
-
     async fn get(&self, db: &impl ConnectionTrait) -> ServiceResult<Current> {
         let app_id = self.client.app_id().to_owned();
         let started = tokio::time::Instant::now();
@@ -94,10 +89,7 @@ impl AccessTokenManager {
                     version: row.version,
                 });
             }
-            if row.is_none() {
-                self.ensure_row(db, &app_id, now).await?;
-            }
-            if self.try_lease(db, &app_id, now).await? {
+            if self.try_lease(db, &app_id, now, row.is_some()).await? {
                 return self.fetch_and_store(db, &app_id).await;
             }
             // Someone else is fetching: keep using a still-valid token meanwhile.
@@ -125,44 +117,36 @@ impl AccessTokenManager {
         self.secret_box.open(sealed)
     }
 
-    async fn ensure_row(
-        &self,
-        db: &impl ConnectionTrait,
-        app_id: &str,
-        now: DateTime<Utc>,
-    ) -> ServiceResult<()> {
-        let row = wat::ActiveModel {
-            app_id: Set(app_id.to_owned()),
-            version: Set(0),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        crate::db::insert_ignore(db, [row]).await?;
-        Ok(())
-    }
-
-    /// Takes the refresh lease if nobody holds a live one.
+    /// Takes the refresh lease if nobody holds a live one; a missing row is created holding it.
     async fn try_lease(
         &self,
         db: &impl ConnectionTrait,
         app_id: &str,
         now: DateTime<Utc>,
+        row_exists: bool,
     ) -> ServiceResult<bool> {
-        let res = wat::Entity::update_many()
+        let until = now + chrono::Duration::seconds(LEASE_SECS);
+        let lease = wat::Entity::update_many()
             .col_expr(wat::Column::LeaseOwner, Expr::value(self.instance.clone()))
-            .col_expr(
-                wat::Column::LeaseUntil,
-                Expr::value(now + chrono::Duration::seconds(LEASE_SECS)),
-            )
+            .col_expr(wat::Column::LeaseUntil, Expr::value(until))
             .filter(wat::Column::AppId.eq(app_id))
             .filter(
                 wat::Column::LeaseUntil
                     .is_null()
                     .or(wat::Column::LeaseUntil.lt(now)),
-            )
-            .exec(db)
-            .await?;
-        Ok(res.rows_affected == 1)
+            );
+        if row_exists {
+            return Ok(lease.exec(db).await?.rows_affected == 1);
+        }
+        let row = wat::ActiveModel {
+            app_id: Set(app_id.to_owned()),
+            version: Set(0),
+            lease_owner: Set(Some(self.instance.clone())),
+            lease_until: Set(Some(until)),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        Ok(crate::db::insert_or_update(db, row, lease).await?)
     }
 
     async fn fetch_and_store(
@@ -200,12 +184,6 @@ impl AccessTokenManager {
             Ok(t) => t,
             Err(e) => {
                 release.exec(db).await?;
-                if matches!(e.errcode(), Some(40013 | 40125)) {
-                    tracing::error!(
-                        errcode = e.errcode(),
-                        "WeChat rejected our app id/secret: check WECHAT_APP_ID and WECHAT_APP_SECRET"
-                    );
-                }
                 return Err(e.into());
             }
         };

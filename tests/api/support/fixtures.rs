@@ -53,9 +53,10 @@ impl TestApp {
         self.anon().post("/auth/refresh", body)
     }
 
-    /// Tells every instance that the catalog changed (they drop their caches within a poll).
+    /// Tells every instance that the catalog changed (they drop their caches within a poll)
+    /// without importing anything, as an operator's re-import of unchanged content does.
     pub async fn bump_catalog(&self) {
-        service::catalog_cache::bump_catalog_version(&self.db)
+        service::catalog_version::bump(&self.db)
             .await
             .expect("bump the catalog version");
     }

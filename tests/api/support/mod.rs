@@ -267,6 +267,13 @@ impl TestApp {
         self.queries.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Waits until the app has surely seen the last import: every import moves the catalog
+    /// version, and the app's watcher (polling every 100 ms here) then clears its caches, which
+    /// would disturb a count of `queries()` taken meanwhile.
+    pub async fn catalog_settled(&self) {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+
     /// Runs a raw statement on the test database (for test set-up only).
     pub async fn exec(&self, sql: &str) {
         self.db
