@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use entity::{browse_history, reading_progress};
+use entity::browse_history;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -43,22 +43,16 @@ pub async fn history(
             .order_by_desc(browse_history::Column::ViewedAt)
             .order_by_desc(browse_history::Column::Id)
     };
-    let progress = browse_history::Entity::belongs_to(reading_progress::Entity)
-        .from((
-            browse_history::Column::UserId,
-            browse_history::Column::NovelId,
-        ))
-        .to((
-            reading_progress::Column::UserId,
-            reading_progress::Column::NovelId,
-        ))
-        .into();
+    let keys = (
+        browse_history::Column::UserId,
+        browse_history::Column::NovelId,
+    );
     list_page(
         db,
         cache,
         page,
         rows,
-        progress,
+        keys,
         shape,
         |r: HistoryRow, novel, progress| HistoryItem {
             novel,

@@ -12,7 +12,7 @@ use entity::novel;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryResult,
-    QuerySelect, RelationDef, RelationTrait, Select,
+    QuerySelect, RelationTrait, Select,
 };
 
 pub use history::{
@@ -54,7 +54,8 @@ impl<R: FromQueryResult> FromQueryResult for Listed<R> {
 }
 
 /// A page of one of the reader's lists (`rows`, with the columns and order `shape` gives
-/// them; `progress` joins a row to the reader's progress in its novel) made into items with
+/// them; `keys` are its reader and novel columns, which join it to the reader's progress in
+/// the novel) made into items with
 /// the novel behind each row and that progress. One query whatever the page size, plus two
 /// for novels missing from the catalog cache; a page past the end costs one more (the count).
 async fn list_page<E, R, T>(
@@ -62,7 +63,7 @@ async fn list_page<E, R, T>(
     cache: &CatalogCache,
     page: PageRequest,
     rows: Select<E>,
-    progress: RelationDef,
+    keys: (E::Column, E::Column),
     shape: impl FnOnce(Select<E>) -> Select<E>,
     item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
 ) -> ServiceResult<Paged<T>>
@@ -71,9 +72,12 @@ where
     R: FromQueryResult + Send + Sync,
 {
     use entity::{chapter, reading_progress as rp};
+    let progress = E::belongs_to(rp::Entity)
+        .from(keys)
+        .to((rp::Column::UserId, rp::Column::NovelId));
     let found: Vec<Listed<R>> = shape(rows.clone().select_only())
         .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
-        .join(JoinType::LeftJoin, progress)
+        .join(JoinType::LeftJoin, progress.into())
         .join(JoinType::LeftJoin, rp::Relation::Chapter.def())
         .column_as(rp::Column::ChapterId, "p_chapter_id")
         .column_as(rp::Column::ChapterIndex, "p_chapter_index")

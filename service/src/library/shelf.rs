@@ -45,19 +45,13 @@ pub async fn shelf(
             .order_by_desc(bookshelf::Column::SortAt)
             .order_by_desc(bookshelf::Column::Id)
     };
-    let progress = bookshelf::Entity::belongs_to(reading_progress::Entity)
-        .from((bookshelf::Column::UserId, bookshelf::Column::NovelId))
-        .to((
-            reading_progress::Column::UserId,
-            reading_progress::Column::NovelId,
-        ))
-        .into();
+    let keys = (bookshelf::Column::UserId, bookshelf::Column::NovelId);
     list_page(
         db,
         cache,
         page,
         rows,
-        progress,
+        keys,
         shape,
         |r: ShelfRow, novel, last_read| {
             let read = last_read.as_ref().map_or(0, |p| p.chapter_index);
