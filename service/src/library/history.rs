@@ -36,7 +36,6 @@ pub async fn history(
     user_id: i64,
     page: PageRequest,
 ) -> ServiceResult<Paged<HistoryItem>> {
-    let rows = browse_history::Entity::find().filter(browse_history::Column::UserId.eq(user_id));
     let shape = |q: sea_orm::Select<browse_history::Entity>| {
         q.column(browse_history::Column::NovelId)
             .column(browse_history::Column::ViewedAt)
@@ -50,8 +49,8 @@ pub async fn history(
     list_page(
         db,
         cache,
+        user_id,
         page,
-        rows,
         keys,
         shape,
         |r: HistoryRow, novel, progress| HistoryItem {

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use entity::novel;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryResult,
-    QuerySelect, RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryResult, QuerySelect, RelationTrait, Select,
 };
 
 pub use history::{
@@ -53,16 +53,17 @@ impl<R: FromQueryResult> FromQueryResult for Listed<R> {
     }
 }
 
-/// A page of one of the reader's lists (`rows`, with the columns and order `shape` gives
-/// them; `keys` are its reader and novel columns, which join it to the reader's progress in
-/// the novel) made into items with
+/// A page of one of the reader's lists (the rows of table `E` whose reader column, the first
+/// of `keys`, is `user_id`, with the columns and order `shape` gives them; the two `keys`, its
+/// reader and novel columns, join each row to the reader's progress in the novel) made into
+/// items with
 /// the novel behind each row and that progress. One query whatever the page size, plus two
 /// for novels missing from the catalog cache; a page past the end costs one more (the count).
 async fn list_page<E, R, T>(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,
+    user_id: i64,
     page: PageRequest,
-    rows: Select<E>,
     keys: (E::Column, E::Column),
     shape: impl FnOnce(Select<E>) -> Select<E>,
     item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
@@ -72,6 +73,7 @@ where
     R: FromQueryResult + Send + Sync,
 {
     use entity::{chapter, reading_progress as rp};
+    let rows = E::find().filter(keys.0.eq(user_id));
     let progress = E::belongs_to(rp::Entity)
         .from(keys)
         .to((rp::Column::UserId, rp::Column::NovelId));

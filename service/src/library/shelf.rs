@@ -37,7 +37,6 @@ pub async fn shelf(
     user_id: i64,
     page: PageRequest,
 ) -> ServiceResult<Paged<ShelfItem>> {
-    let rows = bookshelf::Entity::find().filter(bookshelf::Column::UserId.eq(user_id));
     let shape = |q: sea_orm::Select<bookshelf::Entity>| {
         q.column(bookshelf::Column::NovelId)
             .column(bookshelf::Column::SeenChapterCount)
@@ -49,8 +48,8 @@ pub async fn shelf(
     list_page(
         db,
         cache,
+        user_id,
         page,
-        rows,
         keys,
         shape,
         |r: ShelfRow, novel, last_read| {
