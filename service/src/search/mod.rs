@@ -142,6 +142,11 @@ impl Search {
         let search = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
+            // A long import moves the version at every novel: a rebuild starts at most once
+            // per three durations of the last one, so rebuilding takes at most a quarter of
+            // the time (at 100k novels, one 2.5 s build per 10 s) and the index trails such an
+            // import by that much at most.
+            let mut next_build = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     changed = versions.changed() => if changed.is_err() {
@@ -153,9 +158,16 @@ impl Search {
                         }
                     }
                 }
-                let wanted = *versions.borrow_and_update();
-                if wanted.is_some_and(|v| v != search.index().version) {
-                    match build_index(&db).await {
+                if versions
+                    .borrow()
+                    .is_some_and(|v| v != search.index().version)
+                {
+                    tokio::time::sleep_until(next_build).await;
+                    versions.borrow_and_update();
+                    let started = tokio::time::Instant::now();
+                    let built = build_index(&db).await;
+                    next_build = started + started.elapsed() * 4;
+                    match built {
                         Ok(fresh) => {
                             *search.index.write().unwrap_or_else(|p| p.into_inner()) =
                                 Arc::new(fresh);
