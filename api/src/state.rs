@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use service::account::LoginCodes;
 use service::auth::AuthSettings;
 use service::catalog_cache::CatalogCache;
+use service::chapter_batch::ChapterBatches;
 use service::db::DbOptions;
 use service::replica::{ReadRouting, ReplicaOptions};
 use service::search::Search;
@@ -17,9 +18,20 @@ use service::wechat::token::AccessTokenManager;
 use crate::config::Config;
 use crate::server::Lifecycle;
 
-/// Shared by every handler; cheap to clone.
+/// Shared by every handler. One `Arc`: axum clones the state for every request (handlers and
+/// middleware), and one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What `AppState` shares.
+pub struct Shared {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub auth: Arc<AuthSettings>,
@@ -34,6 +46,8 @@ pub struct AppState {
     /// Catalog reads that miss the caches: pass `&state.read` as the connection. It reads the
     /// replica while healthy (else the primary); reader data never goes through it.
     pub read: ReadRouting,
+    /// Chapter texts the cache lacks, read in batches on `read`.
+    pub chapters: ChapterBatches,
     /// Draining after SIGTERM (`/readyz` answers 503).
     pub lifecycle: Lifecycle,
 }
@@ -101,6 +115,7 @@ impl AppState {
             None => ReadRouting::primary_only(db.clone()),
         };
         let catalog = CatalogCache::default();
+        let chapters = ChapterBatches::spawn(read.clone());
         auth.sessions.spawn_watcher(db.clone());
         let search = match Search::build(&read.db(), config.hot_keywords_blocklist.as_deref()).await
         {
@@ -131,7 +146,7 @@ impl AppState {
             db.clone(),
             std::time::Duration::from_millis(config.hot_keywords_flush_ms),
         );
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             config: Arc::new(config),
             auth: Arc::new(auth),
@@ -143,8 +158,9 @@ impl AppState {
             search,
             emulator,
             read,
+            chapters,
             lifecycle: Lifecycle::default(),
-        })
+        })))
     }
 }
 

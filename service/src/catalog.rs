@@ -379,39 +379,30 @@ pub async fn list_chapters(
     ))
 }
 
-/// `GET /novels/{id}/chapters/{chapter_id}`: a chapter of another novel is not found.
-pub async fn chapter_text(
-    db: &impl ConnectionTrait,
-    novel_id: i64,
-    chapter_id: i64,
-) -> ServiceResult<ChapterText> {
-    use sea_orm::{FromQueryResult, Statement};
-    // One round trip: the chapter, its text and its neighbours' ids (the unique
-    // (novel_id, position) index answers the two subqueries).
-    let sql = "SELECT c.*, cc.content AS text, \
-        (SELECT p.id FROM chapters p WHERE p.novel_id = c.novel_id AND p.position = c.position - 1) AS prev_id, \
-        (SELECT n.id FROM chapters n WHERE n.novel_id = c.novel_id AND n.position = c.position + 1) AS next_id \
-        FROM chapters c LEFT JOIN chapter_contents cc ON cc.chapter_id = c.id \
-        WHERE c.id = ? AND c.novel_id = ?";
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            sql,
-            [chapter_id.into(), novel_id.into()],
-        ))
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let c = chapter::Model::from_query_result(&row, "")?;
-    let content: Option<String> = row.try_get("", "text")?;
-    let content = content.unwrap_or_default();
-    let prev: Option<i64> = row.try_get("", "prev_id")?;
-    let next: Option<i64> = row.try_get("", "next_id")?;
-    Ok(ChapterText {
-        prev_chapter_id: prev,
-        next_chapter_id: next,
-        content,
-        meta: c.into(),
-    })
+/// The select list of a chapter's text with its neighbours' ids, for a query whose chapter is
+/// `c` and which left-joins `chapter_contents cc` (the unique (novel_id, position) index
+/// answers the two subqueries). A macro so that it can be part of a `concat!`.
+macro_rules! chapter_text_select {
+    () => {
+        "c.*, cc.`content` AS text, \
+        (SELECT p.`id` FROM `chapters` p WHERE p.`novel_id` = c.`novel_id` AND p.`position` = c.`position` - 1) AS prev_id, \
+        (SELECT n.`id` FROM `chapters` n WHERE n.`novel_id` = c.`novel_id` AND n.`position` = c.`position` + 1) AS next_id"
+    };
+}
+pub(crate) use chapter_text_select;
+
+impl ChapterText {
+    /// Reads a row selected with `chapter_text_select!`.
+    pub(crate) fn from_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let c = chapter::Model::from_query_result(row, "")?;
+        let content: Option<String> = row.try_get("", "text")?;
+        Ok(Self {
+            prev_chapter_id: row.try_get("", "prev_id")?,
+            next_chapter_id: row.try_get("", "next_id")?,
+            content: content.unwrap_or_default(),
+            meta: c.into(),
+        })
+    }
 }
 
 /// `GET /novels/{id}/recommendations`: same top-level category, hottest first, never the

@@ -17,6 +17,7 @@ use crate::catalog::{
     RankingKind, SortOrder,
 };
 use crate::catalog_version::Versions;
+use crate::chapter_batch::ChapterBatches;
 use crate::page::{PageRequest, Paged};
 
 const TTL: Duration = Duration::from_secs(60);
@@ -94,18 +95,28 @@ impl CatalogCache {
         .await
     }
 
+    /// A chapter; misses are read by `batches`, together with other readers' misses.
     pub async fn chapter(
         &self,
-        db: &impl ConnectionTrait,
+        batches: &ChapterBatches,
         novel_id: i64,
         chapter_id: i64,
     ) -> ServiceResult<Arc<ChapterText>> {
-        cached(&self.chapters, "chapters", (novel_id, chapter_id), async {
-            Ok(Arc::new(
-                catalog::chapter_text(db, novel_id, chapter_id).await?,
-            ))
-        })
-        .await
+        let load = batches.load(novel_id, chapter_id);
+        cached(&self.chapters, "chapters", (novel_id, chapter_id), load).await
+    }
+
+    /// A chapter only if it is cached (counted as a hit or a miss), for a caller that loads a
+    /// miss its own way and then `put_chapter`s it.
+    pub async fn cached_chapter(&self, novel_id: i64, chapter_id: i64) -> Option<Arc<ChapterText>> {
+        let found = self.chapters.get(&(novel_id, chapter_id)).await;
+        crate::metrics::catalog_cache("chapters", found.is_some());
+        found
+    }
+
+    pub async fn put_chapter(&self, text: Arc<ChapterText>) {
+        let key = (text.meta.novel_id, text.meta.id);
+        self.chapters.insert(key, text).await;
     }
 
     pub async fn ranking(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod catalog_version;
+pub mod chapter_batch;
 pub mod crypto;
 pub mod db;
 pub mod error;

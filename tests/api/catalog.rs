@@ -12,6 +12,7 @@ crate::db_tests!(
     novels_filter_sort_and_page,
     novel_detail_for_anonymous_and_readers,
     chapters_list_and_read_with_etag,
+    concurrent_uncached_chapters_share_queries,
     recommendations_and_rankings,
     listings_are_a_fixed_number_of_queries,
     import_is_idempotent_and_refreshes_caches,
@@ -289,6 +290,52 @@ async fn chapters_list_and_read_with_etag(app: TestApp) {
     assert!(cache.contains("private"), "{cache}");
     let body = crate::support::json(resp, 200).await;
     assert!(body.get("progress").is_some());
+}
+
+/// Readers opening chapters the cache lacks at the same moment share batched queries; each gets
+/// its own chapter with its neighbours, and a wrong novel or chapter in the same batch is 404.
+async fn concurrent_uncached_chapters_share_queries(app: TestApp) {
+    let ids = app.add_novels(8, 6).await;
+    let mut wanted = Vec::new();
+    for id in &ids {
+        let ch = app.chapter_ids(*id).await;
+        for (k, c) in ch.iter().enumerate() {
+            let prev = k.checked_sub(1).map(|p| ch[p]);
+            wanted.push((*id, *c, prev, ch.get(k + 1).copied()));
+        }
+    }
+    app.catalog_settled().await;
+    let anon = app.anon();
+    let before = app.queries();
+    let reads = wanted
+        .iter()
+        .map(|(novel, c, ..)| anon.get(paths::chapter(*novel, *c)).send());
+    let wrong = [
+        anon.get(paths::chapter(ids[0], wanted[47].1)).send(), // a chapter of another novel
+        anon.get(paths::chapter(ids[0], 999_999)).send(),
+    ];
+    let (reads, wrong) = futures::join!(
+        futures::future::join_all(reads),
+        futures::future::join_all(wrong)
+    );
+    let spent = app.queries() - before;
+    for (resp, (novel, c, prev, next)) in reads.into_iter().zip(&wanted) {
+        let body = crate::support::json(resp, 200).await;
+        assert_eq!(
+            (body["novel_id"].as_i64(), body["id"].as_i64()),
+            (Some(*novel), Some(*c))
+        );
+        assert_eq!(body["prev_chapter_id"].as_i64(), *prev);
+        assert_eq!(body["next_chapter_id"].as_i64(), *next);
+    }
+    for resp in wrong {
+        assert_eq!(resp.status(), 404);
+    }
+    assert!(
+        spent < wanted.len() as u64 / 2,
+        "{} concurrent uncached reads cost {spent} queries",
+        wanted.len() + 2
+    );
 }
 
 /// The ids of a page's items.

@@ -192,7 +192,7 @@ async fn chapter(
     let reader = user.0.map(|ctx| ctx.user_id);
     let opened = service::library::open_chapter(
         &state.db,
-        &state.read,
+        &state.chapters,
         &state.catalog,
         reader,
         id,

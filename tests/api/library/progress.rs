@@ -18,6 +18,7 @@ crate::db_tests!(
     reopening_the_current_chapter_keeps_the_offset,
     opening_an_older_chapter_keeps_newer_progress,
     anonymous_reading_records_nothing,
+    a_signed_in_reader_gets_the_anonymous_text_and_no_writes_for_a_missing_chapter,
     a_batch_applies_good_items_and_reports_bad_ones,
     a_batch_holds_1_to_100_items,
     the_novel_detail_shows_shelf_and_progress,
@@ -165,6 +166,49 @@ async fn anonymous_reading_records_nothing(app: TestApp) {
     let read = app.anon().get(paths::chapter(ids[0], ch[1]));
     read.expect(200).await;
     assert_eq!(app.count("reading_progress").await, 0);
+}
+
+/// Signed in, an uncached chapter is read inside the progress write: the same text and
+/// neighbours as anonymously, and a chapter that isn't there is 404 with nothing written.
+async fn a_signed_in_reader_gets_the_anonymous_text_and_no_writes_for_a_missing_chapter(
+    app: TestApp,
+) {
+    let ids = app.add_novels(2, 3).await;
+    let ch = app.chapter_ids(ids[0]).await;
+    let eve = app.reader("eve").await;
+    let mut signed_in = Vec::new();
+    for c in &ch {
+        signed_in.push(eve.get(paths::chapter(ids[0], *c)).expect(200).await);
+    }
+    assert_eq!(signed_in[1]["prev_chapter_id"], ch[0]);
+    assert_eq!(signed_in[1]["next_chapter_id"], ch[2]);
+    // Emptied caches: the anonymous reads run the other query.
+    app.bump_catalog().await;
+    app.catalog_settled().await;
+    for (c, signed_in) in ch.iter().zip(&signed_in) {
+        let anonymous = app.anon().get(paths::chapter(ids[0], *c)).expect(200).await;
+        for field in [
+            "id",
+            "content",
+            "prev_chapter_id",
+            "next_chapter_id",
+            "title",
+        ] {
+            assert_eq!(signed_in[field], anonymous[field], "{field}");
+        }
+    }
+    let other = app.chapter_ids(ids[1]).await;
+    for path in [
+        paths::chapter(ids[0], other[0]),
+        paths::chapter(ids[0], 999_999),
+        paths::chapter(999_999, ch[0]),
+    ] {
+        eve.get(path).expect_error(404, "not_found").await;
+    }
+    let novel = format!("reading_progress WHERE novel_id = {}", ids[1]);
+    assert_eq!(app.count(&novel).await, 0);
+    let read = eve.get(paths::progress(ids[0])).expect(200).await;
+    assert_eq!(read["chapter_id"], ch[2]);
 }
 
 async fn a_batch_applies_good_items_and_reports_bad_ones(app: TestApp) {
