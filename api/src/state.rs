@@ -115,7 +115,8 @@ impl AppState {
             None => ReadRouting::primary_only(db.clone()),
         };
         let catalog = CatalogCache::default();
-        let chapters = ChapterBatches::spawn(read.clone());
+        let statement_timeout = std::time::Duration::from_millis(config.db_statement_timeout_ms);
+        let chapters = ChapterBatches::spawn(read.clone(), statement_timeout);
         auth.sessions.spawn_watcher(db.clone());
         let search = match Search::build(&read.db(), config.hot_keywords_blocklist.as_deref()).await
         {

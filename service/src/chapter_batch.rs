@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement, Value};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -40,13 +41,16 @@ pub struct ChapterBatches {
 }
 
 impl ChapterBatches {
-    /// Starts the batching task on `db` (the catalog read connection).
-    pub fn spawn<C>(db: C) -> Self
+    /// Starts the batching task on `db` (the catalog read connection). A batch query still
+    /// unanswered after `deadline` is dropped and its readers get `Unavailable`: the database's
+    /// own statement timeout can't end a query whose connection stalled, and a stuck batch
+    /// would hold its slot after the database came back.
+    pub fn spawn<C>(db: C, deadline: Duration) -> Self
     where
         C: ConnectionTrait + Clone + Send + Sync + 'static,
     {
         let (wants, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(dispatch(db, queue));
+        tokio::spawn(dispatch(db, queue, deadline));
         Self { wants }
     }
 
@@ -68,7 +72,7 @@ impl ChapterBatches {
     }
 }
 
-async fn dispatch<C>(db: C, mut queue: mpsc::Receiver<Want>)
+async fn dispatch<C>(db: C, mut queue: mpsc::Receiver<Want>, deadline: Duration)
 where
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
@@ -87,14 +91,14 @@ where
         }
         let db = db.clone();
         tokio::spawn(async move {
-            answer(&db, batch).await;
+            answer(&db, batch, deadline).await;
             drop(slot);
         });
     }
 }
 
 /// Runs one batch and answers every reader in it (a failure answers each with the error).
-async fn answer(db: &impl ConnectionTrait, batch: Vec<Want>) {
+async fn answer(db: &impl ConnectionTrait, batch: Vec<Want>, deadline: Duration) {
     // Readers who already gave up need no row.
     let batch: Vec<Want> = batch.into_iter().filter(|w| !w.reply.is_closed()).collect();
     if batch.is_empty() {
@@ -107,7 +111,14 @@ async fn answer(db: &impl ConnectionTrait, batch: Vec<Want>) {
     // shapes, each prepared once per connection, instead of one per batch size.
     let last = ids[ids.len() - 1];
     ids.resize(ids.len().next_power_of_two(), last);
-    match read_chapters(db, &ids).await {
+    let read = tokio::time::timeout(deadline, read_chapters(db, &ids)).await;
+    let read = read.unwrap_or_else(|_| {
+        let waited = deadline.as_millis();
+        Err(ServiceError::Unavailable(format!(
+            "no answer from the database in {waited} ms"
+        )))
+    });
+    match read {
         Ok(found) => {
             for want in batch {
                 let text = found.get(&want.key).cloned();

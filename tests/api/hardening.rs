@@ -301,12 +301,57 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         ("DB_STATEMENT_TIMEOUT_MS", "1000"),
     ];
     let app = TestApp::spawn_on_url(backend, testdb, wechat, &via_proxy, &env).await;
-    let novels = app.add_novels(3, 3).await;
+    let novels = app.add_novels(3, 8).await;
     let stall = app.reader("stall").await;
     stall.get("/me").expect(200).await;
+    let uncached = app.chapter_ids(novels[1]).await;
+
+    // Several idle connections in the pool, as a busy server has.
+    let busy = (0..16).map(|_| stall.get("/bookshelf").status());
+    assert!(
+        futures::future::join_all(busy)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
 
     proxy.stall();
     tokio::time::sleep(Duration::from_millis(100)).await;
+    // Uncached chapters are read in shared batches: more batches than can run at once (the
+    // reads staggered so that each makes its own), all refused in time. New connections then
+    // pass while the stalled ones stay black holes (a dead network path): the batches must
+    // not stay stuck on them.
+    let started = Instant::now();
+    let anon = app.anon();
+    let reads = uncached.iter().enumerate().map(|(i, c)| {
+        let read = anon.get(paths::chapter(novels[1], *c));
+        async move {
+            tokio::time::sleep(Duration::from_millis(40 * i as u64)).await;
+            read.status().await
+        }
+    });
+    let statuses = futures::future::join_all(reads).await;
+    assert_eq!(statuses, vec![503; uncached.len()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    proxy.come_back();
+    // Each pooled connection is a black hole now, found out by a timeout; then reads recover.
+    let mut status = 0;
+    for _ in 0..60 {
+        status = anon
+            .get(paths::chapter(novels[1], uncached[0]))
+            .status()
+            .await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(status, 200, "uncached chapters stay unreadable");
+    proxy.stall();
     for path in [
         format!("/novels/{}", novels[2]),
         "/me".to_owned(),
