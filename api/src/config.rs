@@ -142,7 +142,7 @@ impl Config {
         let config = Self {
             app_env,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            db_max_connections: number(get("DB_MAX_CONNECTIONS"), "DB_MAX_CONNECTIONS", 32)?,
+            db_max_connections: number(get("DB_MAX_CONNECTIONS"), "DB_MAX_CONNECTIONS", 16)?,
             bind_addr,
             auto_migrate: boolean(get("AUTO_MIGRATE"), "AUTO_MIGRATE", true)?,
             jwt_secret,
