@@ -9,12 +9,6 @@ use tokio::net::TcpListener;
 use api::config::Config;
 use migration::command::MigrateCommand;
 
-// glibc's malloc spent about a fifth of the server's CPU on an uncached chapter read (perf,
-// 64 connections); mimalloc's thread-local free lists are built for this many small, short-lived
-// allocations across threads.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "literature",
