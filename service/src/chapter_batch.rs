@@ -109,8 +109,9 @@ async fn answer(db: &impl ConnectionTrait, batch: Vec<Want>, deadline: Duration)
     ids.dedup();
     // Padded to a power of two (a repeated id matches nothing more): a handful of statement
     // shapes, each prepared once per connection, instead of one per batch size.
-    let last = ids[ids.len() - 1];
-    ids.resize(ids.len().next_power_of_two(), last);
+    if let Some(&last) = ids.last() {
+        ids.resize(ids.len().next_power_of_two(), last);
+    }
     let read = tokio::time::timeout(deadline, read_chapters(db, &ids)).await;
     let read = read.unwrap_or_else(|_| {
         let waited = deadline.as_millis();
