@@ -366,9 +366,9 @@ pub struct OpenedChapter {
 
 /// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache, and for a
 /// signed-in reader the move to the start of the chapter (see `touch_chapter`). Anonymous
-/// misses are read by `batches` (on the replica when there is one); a signed-in reader writes on the primary
-/// anyway, so a chapter the cache lacks is read inside that write's transaction: one round
-/// trip and one pool checkout fewer than reading it first.
+/// misses are read by `batches` (on the replica when there is one). A signed-in reader writes
+/// on the primary anyway, so a chapter the cache lacks is read inside that write's
+/// transaction: one round trip and one pool checkout fewer than reading it first.
 pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     batches: &ChapterBatches,
