@@ -352,6 +352,7 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
     }
     assert_eq!(status, 200, "uncached chapters stay unreadable");
     proxy.stall();
+    tokio::time::sleep(Duration::from_millis(100)).await; // the proxy checks every 10 ms
     for path in [
         format!("/novels/{}", novels[2]),
         "/me".to_owned(),
