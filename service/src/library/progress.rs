@@ -180,6 +180,23 @@ impl Stored {
     }
 }
 
+/// A `stored_sql!` statement whose own condition is "chapter id = ? AND novel id = ?".
+fn chapter_statement(
+    db: &impl ConnectionTrait,
+    sql: &'static str,
+    user_id: i64,
+    novel_id: i64,
+    chapter_id: i64,
+) -> Statement {
+    let values = [
+        user_id.into(),
+        user_id.into(),
+        chapter_id.into(),
+        novel_id.into(),
+    ];
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
 /// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
 /// reader's stored rows in the novel.
 async fn target_and_stored(
@@ -194,13 +211,7 @@ async fn target_and_stored(
         novel "ch.`novel_id`",
         where "ch.`id` = ? AND ch.`novel_id` = ?"
     );
-    let values = [
-        user_id.into(),
-        user_id.into(),
-        chapter_id.into(),
-        novel_id.into(),
-    ];
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
+    let stmt = chapter_statement(db, SQL, user_id, novel_id, chapter_id);
     let Some(row) = db.query_one_raw(stmt).await? else {
         // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
         novel_chapter_count(db, novel_id).await?;
@@ -396,8 +407,9 @@ pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
     })
 }
 
-/// One query: a chapter's text (as `catalog::chapter_text`) with its novel's chapter count and
-/// the reader's stored rows in the novel; `NotFound` for an unknown novel or chapter.
+/// One query: a chapter's text and neighbours (`chapter_text_select!`, as anonymous reads get
+/// them) with its novel's chapter count and the reader's stored rows in the novel; `NotFound`
+/// for an unknown novel or chapter.
 async fn text_and_stored(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -411,13 +423,7 @@ async fn text_and_stored(
         novel "c.`novel_id`",
         where "c.`id` = ? AND c.`novel_id` = ?"
     );
-    let values = [
-        user_id.into(),
-        user_id.into(),
-        chapter_id.into(),
-        novel_id.into(),
-    ];
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
+    let stmt = chapter_statement(db, SQL, user_id, novel_id, chapter_id);
     let row = db
         .query_one_raw(stmt)
         .await?
