@@ -4,11 +4,12 @@ use std::sync::Arc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
-use service::account::LoginCodes;
+use service::account::{Accounts, LoginCodes};
 use service::auth::AuthSettings;
 use service::catalog_cache::CatalogCache;
 use service::chapter_batch::ChapterBatches;
 use service::db::DbOptions;
+use service::library::{ProgressWrites, ShelfPages};
 use service::replica::{ReadRouting, ReplicaOptions};
 use service::search::Search;
 use service::wechat::WechatClient;
@@ -48,6 +49,13 @@ pub struct Shared {
     pub read: ReadRouting,
     /// Chapter texts the cache lacks, read in batches on `read`.
     pub chapters: ChapterBatches,
+    /// `GET /me` reads, batched on the primary.
+    pub accounts: Accounts,
+    /// Progress writes (`PUT /progress`, signed-in chapter reads), committed in shared
+    /// transactions on the primary.
+    pub writes: ProgressWrites,
+    /// `GET /bookshelf` pages, batched on the primary.
+    pub shelves: ShelfPages,
     /// Draining after SIGTERM (`/readyz` answers 503).
     pub lifecycle: Lifecycle,
 }
@@ -117,6 +125,9 @@ impl AppState {
         let catalog = CatalogCache::default();
         let statement_timeout = std::time::Duration::from_millis(config.db_statement_timeout_ms);
         let chapters = ChapterBatches::spawn(read.clone(), statement_timeout);
+        let accounts = Accounts::spawn(db.clone(), statement_timeout);
+        let writes = ProgressWrites::spawn(db.clone(), statement_timeout);
+        let shelves = ShelfPages::spawn(db.clone(), statement_timeout);
         auth.sessions.spawn_watcher(db.clone());
         let search = match Search::build(&read.db(), config.hot_keywords_blocklist.as_deref()).await
         {
@@ -160,6 +171,9 @@ impl AppState {
             emulator,
             read,
             chapters,
+            accounts,
+            writes,
+            shelves,
             lifecycle: Lifecycle::default(),
         })))
     }

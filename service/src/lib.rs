@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod catalog_cache;
 pub mod catalog_version;

@@ -191,7 +191,7 @@ async fn chapter(
 ) -> ApiResult<Response> {
     let reader = user.0.map(|ctx| ctx.user_id);
     let opened = service::library::open_chapter(
-        &state.db,
+        &state.writes,
         &state.chapters,
         &state.catalog,
         reader,

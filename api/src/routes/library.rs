@@ -40,7 +40,8 @@ async fn shelf(
     user: CurrentUser,
     ValidatedQuery(page): ValidatedQuery<PageParams>,
 ) -> ApiResult<Json<Page<ShelfItem>>> {
-    let paged = service::library::shelf(&state.db, &state.catalog, user.id(), page.into()).await?;
+    let (db, pages, cache) = (&state.db, &state.shelves, &state.catalog);
+    let paged = service::library::shelf(db, pages, cache, user.id(), page.into()).await?;
     Ok(Json(Page::from_paged(paged, ShelfItem::from)))
 }
 
@@ -138,8 +139,8 @@ async fn put_progress(
     Path(novel_id): Path<i64>,
     ValidatedJson(req): ValidatedJson<ProgressRequest>,
 ) -> ApiResult<Json<Progress>> {
-    let p =
-        service::library::write_progress(&state.db, user.id(), novel_id, &(&req).into()).await?;
+    let p = service::library::write_progress(&state.writes, user.id(), novel_id, &(&req).into())
+        .await?;
     Ok(Json(p.into()))
 }
 
@@ -178,20 +179,32 @@ async fn batch_progress(
     user: CurrentUser,
     ValidatedJson(req): ValidatedJson<BatchRequest>,
 ) -> ApiResult<Json<Vec<BatchResult>>> {
-    let mut out = Vec::with_capacity(req.items.len());
-    for (index, raw) in req.items.into_iter().enumerate() {
+    // All at once: the writes are queued together and so share their transactions.
+    let written = req.items.into_iter().enumerate().map(|(index, raw)| {
         let (novel_id, item) = BatchItem::parse(raw);
-        let written = match item {
-            Ok(item) => {
-                let write = (&item.progress).into();
-                service::library::write_progress(&state.db, user.id(), item.novel_id, &write)
+        let state = &state;
+        async move {
+            let written = match item {
+                Ok(item) => {
+                    let write = (&item.progress).into();
+                    service::library::write_progress(
+                        &state.writes,
+                        user.id(),
+                        item.novel_id,
+                        &write,
+                    )
                     .await
                     .map_err(ApiError::from)
-            }
-            Err(e) => Err(e),
-        };
-        out.push(BatchResult::of(index, novel_id, written)?);
-    }
+                }
+                Err(e) => Err(e),
+            };
+            BatchResult::of(index, novel_id, written)
+        }
+    });
+    let out = futures::future::join_all(written)
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(out))
 }
 

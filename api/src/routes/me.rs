@@ -100,11 +100,11 @@ async fn patch_reader_settings(
 #[utoipa::path(get, path = "/me", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = Me), errors::Unauthorized, errors::Unavailable))]
 async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
-    let (u, preferences, settings) = service::account::me(&state.db, user.id()).await?;
+    let me = state.accounts.me(user.id()).await?;
     Ok(Json(Me {
-        user: u.into(),
-        preferences: preferences.into(),
-        reader_settings: settings.into(),
+        user: me.user.clone().into(),
+        preferences: me.preferences.clone().into(),
+        reader_settings: me.settings.clone().into(),
     }))
 }
 

@@ -11,14 +11,19 @@ pub use mini::{LoginCodes, login_with_code};
 pub use profile::{WechatProfileInput, apply_wechat_profile, bind_phone, update_profile};
 pub use web::{WebScope, authorize_location, web_login};
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use entity::{bookshelf, novel, search_keyword_hit, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::auth::Tokens;
+use crate::batch::{Batches, marks};
 use crate::db::insert_ignore;
 use crate::settings::{Preferences, ReaderSettings};
 use crate::{ServiceError, ServiceResult};
@@ -113,45 +118,82 @@ pub async fn get_user(db: &impl ConnectionTrait, user_id: i64) -> ServiceResult<
         .ok_or(ServiceError::NotFound)
 }
 
-/// `GET /me`: the reader, their preferences and reader settings in one query.
-pub async fn me(
+/// A reader as `GET /me` shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeView {
+    pub user: user::Model,
+    pub preferences: Preferences,
+    pub settings: ReaderSettings,
+}
+
+/// `GET /me` reads, batched across readers (see `batch`): one query for every reader who
+/// asked at the same moment. Cheap to clone.
+#[derive(Clone)]
+pub struct Accounts(Batches<i64, Arc<MeView>>);
+
+impl Accounts {
+    /// Starts the batching task on `db` (the primary: reader data never goes to a replica).
+    pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
+        Self(Batches::spawn(
+            move |ids| {
+                let db = db.clone();
+                async move { read_me(&db, &ids).await }
+            },
+            deadline,
+        ))
+    }
+
+    /// The reader, their preferences and reader settings; `NotFound` for a deleted reader.
+    pub async fn me(&self, user_id: i64) -> ServiceResult<Arc<MeView>> {
+        self.0.load(user_id).await?.ok_or(ServiceError::NotFound)
+    }
+}
+
+/// One query: these readers with their preferences and reader settings, by id.
+async fn read_me(
     db: &impl ConnectionTrait,
-    user_id: i64,
-) -> ServiceResult<(user::Model, Preferences, ReaderSettings)> {
-    use sea_orm::{FromQueryResult, Statement};
-    let sql = "SELECT u.*, \
+    ids: &[i64],
+) -> ServiceResult<HashMap<i64, Arc<MeView>>> {
+    use sea_orm::{FromQueryResult, Statement, Value};
+    // Only `?` marks are formatted in: the ids are parameters.
+    let sql = format!(
+        "SELECT u.*, \
         rs.user_id AS rs_user_id, rs.font_size AS rs_font_size, \
         rs.line_spacing AS rs_line_spacing, rs.brightness AS rs_brightness, \
         rs.background AS rs_background, rs.page_turn AS rs_page_turn, \
         rs.updated_at AS rs_updated_at, \
         (SELECT CAST(GROUP_CONCAT(c.category_id) AS CHAR) FROM user_preferred_categories c \
          WHERE c.user_id = u.id) AS preferred_categories \
-        FROM users u LEFT JOIN reader_settings rs ON rs.user_id = u.id WHERE u.id = ?";
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [user_id.into()],
-        ))
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let u = user::Model::from_query_result(&row, "")?;
-    let settings = entity::reader_settings::Model::from_query_result_optional(&row, "rs_")?
-        .map(ReaderSettings::from)
-        .unwrap_or_default();
-    let listed: Option<String> = row.try_get("", "preferred_categories")?;
-    let mut category_ids: Vec<i64> = listed
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect();
-    category_ids.sort_unstable();
-    let preferences = Preferences {
-        channel: u.channel.clone(),
-        category_ids,
-    };
-    Ok((u, preferences, settings))
+        FROM users u LEFT JOIN reader_settings rs ON rs.user_id = u.id WHERE u.id IN ({})",
+        marks(ids.len())
+    );
+    let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let mut found = HashMap::new();
+    for row in db.query_all_raw(stmt).await? {
+        let u = user::Model::from_query_result(&row, "")?;
+        let settings = entity::reader_settings::Model::from_query_result_optional(&row, "rs_")?
+            .map(ReaderSettings::from)
+            .unwrap_or_default();
+        let listed: Option<String> = row.try_get("", "preferred_categories")?;
+        let mut category_ids: Vec<i64> = listed
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect();
+        category_ids.sort_unstable();
+        let preferences = Preferences {
+            channel: u.channel.clone(),
+            category_ids,
+        };
+        let me = MeView {
+            user: u,
+            preferences,
+            settings,
+        };
+        found.insert(me.user.id, Arc::new(me));
+    }
+    Ok(found)
 }
 
 /// Deletes the reader and everything stored about them (foreign keys cascade from `users`;

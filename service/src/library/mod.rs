@@ -5,6 +5,7 @@
 mod history;
 mod progress;
 mod shelf;
+mod writes;
 
 use std::collections::HashMap;
 
@@ -22,8 +23,10 @@ pub use progress::{
     OpenedChapter, Progress, ProgressWrite, open_chapter, progress, write_progress,
 };
 pub use shelf::{
-    ShelfItem, add_to_shelf, last_read, remove_from_shelf, remove_many_from_shelf, shelf,
+    ShelfItem, ShelfPages, add_to_shelf, last_read, remove_from_shelf, remove_many_from_shelf,
+    shelf,
 };
+pub use writes::ProgressWrites;
 
 use crate::catalog::NovelSummary;
 use crate::catalog_cache::CatalogCache;
@@ -33,6 +36,7 @@ use crate::{ServiceError, ServiceResult};
 /// A row of one of the reader's lists, with the novel it is about, the reader's progress in
 /// it and the size of the whole list (a window count): the page, its total and the progress
 /// are one query.
+#[derive(Clone)]
 struct Listed<R> {
     novel_id: i64,
     total: i64,
@@ -97,6 +101,19 @@ where
         Some(r) => u64::try_from(r.total).unwrap_or(0),
         None => rows.count(db).await?,
     };
+    finish_page(db, cache, found, page, total, item).await
+}
+
+/// The page of `found` rows made into items, each with the novel behind it (from the catalog
+/// cache: two queries for novels it lacks) and the reader's progress in it.
+async fn finish_page<R, T>(
+    db: &impl ConnectionTrait,
+    cache: &CatalogCache,
+    found: Vec<Listed<R>>,
+    page: PageRequest,
+    total: u64,
+    item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
+) -> ServiceResult<Paged<T>> {
     let ids: Vec<i64> = found.iter().map(|r| r.novel_id).collect();
     let novels: HashMap<i64, NovelSummary> = cache
         .summaries(db, &ids)

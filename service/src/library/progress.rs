@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use entity::{chapter, reading_progress};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryResult, Set, Statement, TransactionSession, TransactionTrait,
+    QueryResult, Set, Statement,
 };
 
 use super::history::touch_history;
 use super::novel_chapter_count;
 use super::shelf::mark_seen;
-use crate::catalog::{ChapterText, chapter_text_select};
+use super::writes::{Done, Job, ProgressWrites};
+use crate::catalog::ChapterText;
 use crate::catalog_cache::CatalogCache;
 use crate::chapter_batch::ChapterBatches;
 use crate::db::{insert_or_update, micros};
@@ -180,23 +181,6 @@ impl Stored {
     }
 }
 
-/// A `stored_sql!` statement whose own condition is "chapter id = ? AND novel id = ?".
-fn chapter_statement(
-    db: &impl ConnectionTrait,
-    sql: &'static str,
-    user_id: i64,
-    novel_id: i64,
-    chapter_id: i64,
-) -> Statement {
-    let values = [
-        user_id.into(),
-        user_id.into(),
-        chapter_id.into(),
-        novel_id.into(),
-    ];
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
-}
-
 /// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
 /// reader's stored rows in the novel.
 async fn target_and_stored(
@@ -211,7 +195,13 @@ async fn target_and_stored(
         novel "ch.`novel_id`",
         where "ch.`id` = ? AND ch.`novel_id` = ?"
     );
-    let stmt = chapter_statement(db, SQL, user_id, novel_id, chapter_id);
+    let values = [
+        user_id.into(),
+        user_id.into(),
+        chapter_id.into(),
+        novel_id.into(),
+    ];
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
     let Some(row) = db.query_one_raw(stmt).await? else {
         // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
         novel_chapter_count(db, novel_id).await?;
@@ -255,35 +245,49 @@ pub(super) fn joined_progress(
 
 /// `PUT /progress/{novel_id}`: the newer `client_time` wins; an older write returns the stored
 /// progress unchanged and writes nothing. A write that wins moves the shelf's last read and
-/// the history in the same short transaction: one conditional write per row, in a fixed order
-/// (progress, history, shelf); a lock race that still happens is run again.
-pub async fn write_progress<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// the history in the same short transaction (shared with other readers' writes, see
+/// `writes`): one conditional write per row, in a fixed order (progress, history, shelf); a
+/// lock race that still happens is run again.
+pub async fn write_progress(
+    writes: &ProgressWrites,
     user_id: i64,
     novel_id: i64,
     write: &ProgressWrite,
 ) -> ServiceResult<Progress> {
     let now = crate::db::now_micros();
     let client_time = effective_client_time(write.client_time, now)?;
-    // One short transaction: its reads decide, its writes follow (a read inside it also spares
-    // the connection check sqlx makes after every statement outside one).
-    crate::db::with_retry(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        let (target, stored) = target_and_stored(&txn, user_id, novel_id, write.chapter_id).await?;
-        let progress = store_if_newer(
-            &txn,
-            user_id,
-            novel_id,
-            &target,
-            write,
-            client_time,
-            now,
-            stored,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(progress)
-    })
+    let job = Job::Put {
+        write: write.clone(),
+        client_time,
+    };
+    match writes.run(user_id, novel_id, now, job).await? {
+        Done::Put(progress) => Ok(progress),
+        Done::Touch(..) => Err(ServiceError::Internal("a write answered a read".into())),
+    }
+}
+
+/// Inside the caller's transaction: a `PUT /progress` write (see `write_progress`).
+pub(super) async fn put_in(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    novel_id: i64,
+    write: &ProgressWrite,
+    client_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Progress> {
+    // Its read decides, its writes follow (a read inside the transaction also spares the
+    // connection check sqlx makes after every statement outside one).
+    let (target, stored) = target_and_stored(txn, user_id, novel_id, write.chapter_id).await?;
+    store_if_newer(
+        txn,
+        user_id,
+        novel_id,
+        &target,
+        write,
+        client_time,
+        now,
+        stored,
+    )
     .await
 }
 
@@ -375,114 +379,75 @@ pub struct OpenedChapter {
     pub progress: Option<Option<Progress>>,
 }
 
-/// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache, and for a
-/// signed-in reader the move to the start of the chapter (see `touch_chapter`). Anonymous
-/// misses are read by `batches` (on the replica when there is one). A signed-in reader writes
-/// on the primary anyway, so a chapter the cache lacks is read inside that write's
-/// transaction: one round trip and one pool checkout fewer than reading it first.
-pub async fn open_chapter<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
+/// `GET /novels/{id}/chapters/{chapter_id}`: the text from the catalog cache (a miss is read
+/// by `batches`, together with other readers' misses, on the replica when there is one), and
+/// for a signed-in reader the move to the start of the chapter (see `touch_in`). The text is
+/// read before the write: a chapter of the long tail is a read from disk, and inside the write
+/// it would hold the write's lane (and the other readers' writes queued behind it).
+pub async fn open_chapter(
+    writes: &ProgressWrites,
     batches: &ChapterBatches,
     cache: &CatalogCache,
     reader: Option<i64>,
     novel_id: i64,
     chapter_id: i64,
 ) -> ServiceResult<OpenedChapter> {
+    let text = cache.chapter(batches, novel_id, chapter_id).await?;
     let Some(user_id) = reader else {
-        let text = cache.chapter(batches, novel_id, chapter_id).await?;
         return Ok(OpenedChapter {
             text,
             progress: None,
         });
     };
-    let cached = cache.cached_chapter(novel_id, chapter_id).await;
-    let loaded = cached.is_none();
-    let (text, progress) = touch_chapter(db, user_id, novel_id, chapter_id, cached).await?;
-    if loaded {
-        cache.put_chapter(text.clone()).await;
-    }
+    let now = crate::db::now_micros();
+    let Done::Touch(progress) = writes
+        .run(user_id, novel_id, now, Job::Touch(text.clone()))
+        .await?
+    else {
+        return Err(ServiceError::Internal("a read answered a write".into()));
+    };
     Ok(OpenedChapter {
         text,
         progress: Some(progress),
     })
 }
 
-/// One query: a chapter's text and neighbours (`chapter_text_select!`, as anonymous reads get
-/// them) with its novel's chapter count and the reader's stored rows in the novel; `NotFound`
-/// for an unknown novel or chapter.
-async fn text_and_stored(
-    db: &impl ConnectionTrait,
+/// Inside the caller's transaction: moves the reader to the start of the chapter `text` (with
+/// the server's clock as the client time) unless already in it or a newer progress exists.
+/// Returns the progress after the read.
+pub(super) async fn touch_in(
+    txn: &impl ConnectionTrait,
     user_id: i64,
-    novel_id: i64,
-    chapter_id: i64,
-) -> ServiceResult<(Arc<ChapterText>, i32, Stored)> {
-    const SQL: &str = stored_sql!(
-        select concat!(chapter_text_select!(), ", n.`chapter_count`, "),
-        from "`chapters` c JOIN `novels` n ON n.`id` = c.`novel_id` \
-            LEFT JOIN `chapter_contents` cc ON cc.`chapter_id` = c.`id`",
-        novel "c.`novel_id`",
-        where "c.`id` = ? AND c.`novel_id` = ?"
-    );
-    let stmt = chapter_statement(db, SQL, user_id, novel_id, chapter_id);
-    let row = db
-        .query_one_raw(stmt)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    Ok((
-        Arc::new(ChapterText::from_row(&row)?),
-        row.try_get("", "chapter_count")?,
-        Stored::read(&row, novel_id)?,
-    ))
-}
-
-/// Moves the reader to the start of the chapter (with the server's clock as the client time)
-/// unless already in it or a newer progress exists: one short transaction, which also reads
-/// the chapter when `cached` is `None`. Returns the chapter and the progress after the read.
-async fn touch_chapter<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    user_id: i64,
-    novel_id: i64,
-    chapter_id: i64,
-    cached: Option<Arc<ChapterText>>,
-) -> ServiceResult<(Arc<ChapterText>, Option<Progress>)> {
-    let now = crate::db::now_micros();
-    crate::db::with_retry(|| async {
-        let txn = crate::db::begin_write(db).await?;
-        let (text, chapter_count, stored) = match &cached {
-            Some(text) => {
-                let (count, stored) = Stored::of(&txn, user_id, novel_id).await?;
-                (text.clone(), count, stored)
-            }
-            None => text_and_stored(&txn, user_id, novel_id, chapter_id).await?,
-        };
-        let chapter = &text.meta;
-        let progress = match &stored.progress {
-            Some(p) if p.chapter_id == chapter.id => Some(p.clone()),
-            _ => {
-                let target = Target {
-                    chapter_id: chapter.id,
-                    position: chapter.index,
-                    title: chapter.title.clone(),
-                    chapter_count,
-                };
-                let percent = if chapter_count > 0 {
-                    f64::from(chapter.index - 1) * 100.0 / f64::from(chapter_count)
-                } else {
-                    0.0
-                };
-                let write = ProgressWrite {
-                    chapter_id: chapter.id,
-                    offset: 0,
-                    percent: (percent * 100.0).round() / 100.0,
-                    client_time: now,
-                };
-                let ours =
-                    store_if_newer(&txn, user_id, novel_id, &target, &write, now, now, stored);
-                Some(ours.await?)
-            }
-        };
-        txn.commit().await?;
-        Ok((text, progress))
-    })
-    .await
+    text: &ChapterText,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Progress>> {
+    let chapter = &text.meta;
+    let novel_id = chapter.novel_id;
+    let (chapter_count, stored) = Stored::of(txn, user_id, novel_id).await?;
+    if let Some(p) = stored
+        .progress
+        .as_ref()
+        .filter(|p| p.chapter_id == chapter.id)
+    {
+        return Ok(Some(p.clone()));
+    }
+    let target = Target {
+        chapter_id: chapter.id,
+        position: chapter.index,
+        title: chapter.title.clone(),
+        chapter_count,
+    };
+    let percent = if chapter_count > 0 {
+        f64::from(chapter.index - 1) * 100.0 / f64::from(chapter_count)
+    } else {
+        0.0
+    };
+    let write = ProgressWrite {
+        chapter_id: chapter.id,
+        offset: 0,
+        percent: (percent * 100.0).round() / 100.0,
+        client_time: now,
+    };
+    let ours = store_if_newer(txn, user_id, novel_id, &target, &write, now, now, stored).await?;
+    Ok(Some(ours))
 }

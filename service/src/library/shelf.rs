@@ -1,14 +1,19 @@
 //! The bookshelf: the novels a reader keeps, most recently read or added first.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use entity::{bookshelf, reading_progress};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, Value,
 };
 
-use super::{Progress, list_page, novel_chapter_count, progress};
+use super::{Listed, Progress, finish_page, novel_chapter_count, progress};
+use crate::batch::{Batches, marks};
 use crate::catalog::{NovelSummary, summaries_by_ids};
 use crate::catalog_cache::CatalogCache;
 use crate::db::insert_ignore;
@@ -24,34 +29,109 @@ pub struct ShelfItem {
     pub has_update: bool,
 }
 
-#[derive(Debug, sea_orm::FromQueryResult)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
 struct ShelfRow {
     seen_chapter_count: i32,
     added_at: DateTime<Utc>,
 }
 
-/// `GET /bookshelf`: most recently read or added first (see `list_page` for its queries).
+/// A page of one reader's shelf: (reader, offset, page size).
+type PageKey = (i64, u64, u64);
+
+/// `GET /bookshelf` pages, batched across readers (see `batch`): one query for the pages of
+/// every reader who opened the shelf at the same moment. Cheap to clone.
+#[derive(Clone)]
+pub struct ShelfPages(Batches<PageKey, Arc<Vec<Listed<ShelfRow>>>>);
+
+impl ShelfPages {
+    /// Starts the batching task on `db` (the primary: reader data never goes to a replica).
+    pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
+        Self(Batches::spawn(
+            move |keys| {
+                let db = db.clone();
+                async move { read_pages(&db, &keys).await }
+            },
+            deadline,
+        ))
+    }
+}
+
+/// One query: the shelf pages `keys`, each with its rows' progress and the shelf's size (a
+/// window count). A page with no rows (an empty shelf, a page past the end) is left out.
+async fn read_pages(
+    db: &impl ConnectionTrait,
+    keys: &[PageKey],
+) -> ServiceResult<HashMap<PageKey, Arc<Vec<Listed<ShelfRow>>>>> {
+    let mut keys = keys.to_vec();
+    keys.dedup(); // sorted, padded with repeats
+    // Only `?` marks are formatted in: readers and bounds are parameters. Backticks quote
+    // names in MySQL and SQLite alike.
+    let ranges = vec!["(x.`user_id` = ? AND x.`rn` > ? AND x.`rn` <= ?)"; keys.len()].join(" OR ");
+    let sql = format!(
+        "SELECT x.`user_id`, x.`rn`, x.`novel_id`, x.`seen_chapter_count`, x.`added_at`, \
+         x.`total`, rp.`chapter_id` AS p_chapter_id, rp.`chapter_index` AS p_chapter_index, \
+         c.`title` AS p_chapter_title, rp.`offset` AS p_offset, rp.`percent` AS p_percent, \
+         rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
+         FROM (SELECT b.`user_id`, b.`novel_id`, b.`seen_chapter_count`, b.`added_at`, \
+           COUNT(*) OVER (PARTITION BY b.`user_id`) AS total, \
+           ROW_NUMBER() OVER (PARTITION BY b.`user_id` \
+             ORDER BY b.`sort_at` DESC, b.`id` DESC) AS rn \
+           FROM `bookshelf` b WHERE b.`user_id` IN ({})) x \
+         LEFT JOIN `reading_progress` rp \
+           ON rp.`user_id` = x.`user_id` AND rp.`novel_id` = x.`novel_id` \
+         LEFT JOIN `chapters` c ON c.`id` = rp.`chapter_id` \
+         WHERE {ranges} ORDER BY x.`user_id`, x.`rn`",
+        marks(keys.len())
+    );
+    let bound = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut values: Vec<Value> = keys.iter().map(|k| k.0.into()).collect();
+    for (user, offset, size) in &keys {
+        values.extend([(*user).into(), bound(*offset).into()]);
+        values.push(bound(offset.saturating_add(*size)).into());
+    }
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let mut pages: HashMap<PageKey, Vec<Listed<ShelfRow>>> = HashMap::new();
+    for row in db.query_all_raw(stmt).await? {
+        let user: i64 = row.try_get("", "user_id")?;
+        let rn = u64::try_from(row.try_get::<i64>("", "rn")?).unwrap_or(0);
+        let listed = Listed::<ShelfRow>::from_query_result(&row, "")?;
+        let wanting = keys.iter().filter(|(u, offset, size)| {
+            *u == user && rn > *offset && rn <= offset.saturating_add(*size)
+        });
+        for key in wanting {
+            pages.entry(*key).or_default().push(listed.clone());
+        }
+    }
+    Ok(pages.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+}
+
+/// `GET /bookshelf`: most recently read or added first; the page, its total and the progress
+/// are one query shared with other readers' pages (`ShelfPages`), plus two for novels missing
+/// from the catalog cache; an empty page costs one more (the count).
 pub async fn shelf(
     db: &impl ConnectionTrait,
+    pages: &ShelfPages,
     cache: &CatalogCache,
     user_id: i64,
     page: PageRequest,
 ) -> ServiceResult<Paged<ShelfItem>> {
-    let shape = |q: sea_orm::Select<bookshelf::Entity>| {
-        q.column(bookshelf::Column::NovelId)
-            .column(bookshelf::Column::SeenChapterCount)
-            .column(bookshelf::Column::AddedAt)
-            .order_by_desc(bookshelf::Column::SortAt)
-            .order_by_desc(bookshelf::Column::Id)
+    let key = (user_id, page.offset(), page.per_page);
+    let (found, total) = match pages.0.load(key).await? {
+        Some(found) => {
+            let total = found.first().map_or(0, |r| r.total);
+            (found.as_ref().clone(), u64::try_from(total).unwrap_or(0))
+        }
+        None => {
+            let on_shelf = bookshelf::Entity::find().filter(bookshelf::Column::UserId.eq(user_id));
+            (Vec::new(), on_shelf.count(db).await?)
+        }
     };
-    let keys = (bookshelf::Column::UserId, bookshelf::Column::NovelId);
-    list_page(
+    finish_page(
         db,
         cache,
-        user_id,
+        found,
         page,
-        keys,
-        shape,
+        total,
         |r: ShelfRow, novel, last_read| {
             let read = last_read.as_ref().map_or(0, |p| p.chapter_index);
             ShelfItem {

@@ -23,6 +23,7 @@ crate::db_tests!(
     a_batch_holds_1_to_100_items,
     the_novel_detail_shows_shelf_and_progress,
     another_readers_progress_is_their_own,
+    a_write_that_fails_in_a_shared_transaction_fails_alone,
 );
 
 async fn progress_is_not_found_before_the_first_save(app: TestApp) {
@@ -286,4 +287,64 @@ async fn another_readers_progress_is_their_own(app: TestApp) {
     let shelf = alice.get("/bookshelf").expect(200).await;
     assert_eq!(shelf["items"][0]["last_read"]["offset"], 9);
     assert_eq!(alice.get(&path).expect(200).await["chapter_id"], ch[1]);
+}
+
+/// Writes that arrive together share a transaction. One that fails midway for a reason of its
+/// own (here the database refuses its history row, after its progress row was written) is
+/// undone and fails alone; the others of its transaction are committed and answered 200.
+async fn a_write_that_fails_in_a_shared_transaction_fails_alone(app: TestApp) {
+    let ids = app.add_novels(16, 2).await;
+    let poisoned = ids[5];
+    let trigger = match app.backend {
+        crate::support::Backend::Sqlite => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON browse_history WHEN NEW.novel_id = {poisoned} \
+             BEGIN SELECT RAISE(ABORT, 'poisoned on sqlite'); END"
+        ),
+        crate::support::Backend::MySql => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON browse_history FOR EACH ROW \
+             IF NEW.novel_id = {poisoned} THEN \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'poisoned on mysql'; END IF"
+        ),
+    };
+    app.exec(&trigger).await;
+    let mut chapters = Vec::new();
+    for id in &ids {
+        chapters.push(app.chapter_ids(*id).await[1]);
+    }
+    // One reader: all of them in the same lane, so they queue for the same transactions.
+    let ben = app.reader("ben").await;
+    // The log line of a shared transaction that failed, from this test's database only.
+    let fallbacks = || {
+        let logs = crate::support::captured_logs();
+        let ours = format!("poisoned on {:?}", app.backend).to_lowercase();
+        logs.lines()
+            .filter(|l| l.contains("running them one by one") && l.contains(&ours))
+            .count()
+    };
+    let seen_before = fallbacks();
+    for round in 1..=8 {
+        let time = (chrono::Utc::now() + chrono::Duration::seconds(round)).to_rfc3339();
+        let writes = ids.iter().zip(&chapters).map(|(novel, chapter)| {
+            let body = progress(*chapter, round as i32, 50.0, &time);
+            ben.put(paths::progress(*novel), body).send()
+        });
+        let answers = futures::future::join_all(writes).await;
+        for (resp, novel) in answers.into_iter().zip(&ids) {
+            if *novel == poisoned {
+                crate::support::error(resp, 500, "internal").await;
+            } else {
+                let stored = crate::support::json(resp, 200).await;
+                assert_eq!(stored["offset"], round, "novel {novel}");
+                let read = ben.get(paths::progress(*novel)).expect(200).await;
+                assert_eq!(read["offset"], round, "committed: novel {novel}");
+            }
+        }
+        // Its progress row, written before the refused history row, was undone too.
+        let read = ben.get(paths::progress(poisoned));
+        read.expect_error(404, "not_found").await;
+        if fallbacks() > seen_before {
+            return;
+        }
+    }
+    panic!("the refused write never shared a transaction with others");
 }

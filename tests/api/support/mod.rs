@@ -274,6 +274,30 @@ impl TestApp {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 
+    /// Holds every connection of the app's pool for `hold`, then runs `requests` meanwhile:
+    /// they all queue for a connection, as under load, so that reads which are batched
+    /// across requests surely meet in a batch. Returns the requests' outcomes.
+    pub async fn while_pool_held<T>(
+        &self,
+        hold: std::time::Duration,
+        requests: impl Future<Output = T>,
+    ) -> T {
+        use sea_orm::TransactionTrait;
+        let size = match self.backend {
+            Backend::Sqlite => 1,
+            Backend::MySql => self.config.db_max_connections,
+        };
+        let mut held = Vec::new();
+        for _ in 0..size {
+            held.push(self.db.begin().await.expect("hold a pooled connection"));
+        }
+        let release = async {
+            tokio::time::sleep(hold).await;
+            drop(held);
+        };
+        futures::join!(requests, release).0
+    }
+
     /// Runs a raw statement on the test database (for test set-up only).
     pub async fn exec(&self, sql: &str) {
         self.db
