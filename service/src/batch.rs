@@ -53,19 +53,19 @@ where
     K: Copy + Eq + Hash + Ord + Send + 'static,
     V: Clone + Send + 'static,
 {
-    /// Starts the batching task. `read` gets the batch's keys (sorted, no repeats, padded to a
+    /// Starts the batching task (`kind` names it in the metrics). `read` gets the batch's keys (sorted, no repeats, padded to a
     /// power of two by repeating the last: a handful of statement shapes, each prepared once
     /// per connection) and answers the rows it found by key. A batch still unanswered after
     /// `deadline` is dropped and its requests get `Unavailable`: the database's own statement
     /// timeout can't end a query whose connection stalled, and a stuck batch would hold its
     /// slot after the database came back.
-    pub fn spawn<F, Fut>(read: F, deadline: Duration) -> Self
+    pub fn spawn<F, Fut>(kind: &'static str, read: F, deadline: Duration) -> Self
     where
         F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ServiceResult<HashMap<K, V>>> + Send + 'static,
     {
         let (wants, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(dispatch(Arc::new(read), queue, deadline));
+        tokio::spawn(dispatch(kind, Arc::new(read), queue, deadline));
         Self { wants }
     }
 
@@ -83,6 +83,7 @@ where
 }
 
 async fn dispatch<K, V, F, Fut>(
+    kind: &'static str,
     read: Arc<F>,
     mut queue: mpsc::Receiver<Want<K, V>>,
     deadline: Duration,
@@ -105,6 +106,7 @@ async fn dispatch<K, V, F, Fut>(
                 Err(_) => break,
             }
         }
+        crate::metrics::batch(kind, batch.len());
         let read = read.clone();
         tokio::spawn(async move {
             answer(read.as_ref(), batch, deadline).await;
@@ -133,6 +135,7 @@ where
     let found = tokio::time::timeout(deadline, read(keys))
         .await
         .unwrap_or_else(|_| {
+            crate::db::note_stall();
             let waited = deadline.as_millis();
             Err(ServiceError::Unavailable(format!(
                 "no answer from the database in {waited} ms"

@@ -53,13 +53,17 @@ pub async fn bump(db: &impl ConnectionTrait) -> ServiceResult<()> {
 
 /// Starts the instance's watcher on `db`: reads the version every `every` and publishes it
 /// when it moved. It stops when every subscriber is gone.
+/// The longest one poll may wait for the database.
+const POLL_DEADLINE: Duration = Duration::from_secs(3);
+
 pub fn watch(db: DatabaseConnection, every: Duration) -> (Versions, JoinHandle<()>) {
     let (publish, versions) = watch::channel(None);
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         while !publish.is_closed() {
             tick.tick().await;
-            match read(&db).await {
+            // Bounded: a poll that hangs on a silent database would stop the watcher for good.
+            match crate::db::bounded(every.max(POLL_DEADLINE), read(&db)).await {
                 Ok(v) => {
                     publish.send_if_modified(|seen| seen.replace(v) != Some(v));
                 }

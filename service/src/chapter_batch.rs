@@ -23,6 +23,7 @@ impl ChapterBatches {
         C: ConnectionTrait + Clone + Send + Sync + 'static,
     {
         Self(Batches::spawn(
+            "chapters",
             move |ids| {
                 let db = db.clone();
                 async move { read_chapters(&db, &ids).await }

@@ -1,5 +1,6 @@
 //! Connecting to SQLite or MySQL/MariaDB with the settings each needs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sea_query::{MysqlQueryBuilder, OnConflict};
@@ -61,9 +62,60 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
             pool.after_connect(move |conn, _meta| {
                 Box::pin(async move { limit_mysql_session(conn, statement_timeout).await })
             })
+            .after_release(move |conn, _meta| {
+                Box::pin(async move { Ok(still_answers(conn, statement_timeout).await) })
+            })
         });
     }
     Database::connect(co).await
+}
+
+/// Until when (milliseconds since the Unix epoch) a connection going back to the pool is
+/// suspect: some wait of ours for the database ran out (`note_stall`), and the query it dropped
+/// may have left its connection waiting for an answer that never comes.
+static SUSPECT_UNTIL_MS: AtomicU64 = AtomicU64::new(0);
+
+/// How long after a stall released connections are checked.
+const SUSPECT_FOR_MS: u64 = 30_000;
+
+fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Called when a wait of ours for the database ran out and dropped its query. sqlx pings every
+/// connection that goes back to the pool, without a bound: a connection whose database went
+/// silent (a dead network path) would hang in that ping for good, still counted in the pool,
+/// until the pool is full of them and nothing can connect again. For a while after a stall,
+/// `still_answers` checks released connections first, with a bound, and closes the silent ones.
+pub fn note_stall() {
+    SUSPECT_UNTIL_MS.fetch_max(now_ms() + SUSPECT_FOR_MS, Ordering::Relaxed);
+}
+
+/// Whether a released connection may go back to the pool: always, unless a stall was noted
+/// lately; then only if it answers a ping within `limit` (an extra round trip, only then).
+async fn still_answers(conn: &mut sea_orm::sqlx::MySqlConnection, limit: Duration) -> bool {
+    use sea_orm::sqlx::Connection;
+    if now_ms() >= SUSPECT_UNTIL_MS.load(Ordering::Relaxed) {
+        return true;
+    }
+    matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(())))
+}
+
+/// Runs a query for at most `limit` (for background work that no request deadline bounds);
+/// past it the query is dropped, the stall noted (`note_stall`) and the answer is an error.
+pub async fn bounded<T, E: From<DbErr>>(
+    limit: Duration,
+    query: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    match tokio::time::timeout(limit, query).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            note_stall();
+            let waited = limit.as_millis();
+            Err(DbErr::Custom(format!("no answer from the database in {waited} ms")).into())
+        }
+    }
 }
 
 /// Server-side bounds for every statement of a MySQL/MariaDB session, so that a slow query

@@ -13,6 +13,11 @@ pub const SESSION_CACHE: &str = "session_cache_requests_total";
 pub const WECHAT_CALLS: &str = "wechat_calls_total";
 /// `wechat_token_refreshes_total{result="ok"|"error"}`: central access-token fetches.
 pub const WECHAT_TOKEN_REFRESHES: &str = "wechat_token_refreshes_total";
+/// `db_batches_total{kind}`: batch queries (and shared write transactions) run; with
+/// `db_batched_total{kind}`, the requests they served, it gives the mean batch size.
+pub const DB_BATCHES: &str = "db_batches_total";
+/// `db_batched_total{kind}`: requests served by batches.
+pub const DB_BATCHED: &str = "db_batched_total";
 /// `db_replica_fallbacks_total`: switches from the replica to the primary.
 pub const REPLICA_FALLBACKS: &str = "db_replica_fallbacks_total";
 
@@ -45,6 +50,12 @@ pub fn wechat_call(api: &'static str, result: &'static str) {
 pub fn wechat_token_refresh(ok: bool) {
     let result = if ok { "ok" } else { "error" };
     metrics::counter!(WECHAT_TOKEN_REFRESHES, "result" => result).increment(1);
+}
+
+/// One batch of `size` requests (`kind`: `chapters`, `me`, `shelf`, `progress_writes`).
+pub fn batch(kind: &'static str, size: usize) {
+    metrics::counter!(DB_BATCHES, "kind" => kind).increment(1);
+    metrics::counter!(DB_BATCHED, "kind" => kind).increment(size as u64);
 }
 
 pub fn replica_fallback() {

@@ -147,7 +147,9 @@ impl SessionCache {
             let mut since_cleanup = 0u32;
             loop {
                 tick.tick().await;
-                match this.poll(&db).await {
+                // Bounded: a poll that hangs on a silent database would stop following the
+                // feed without ever falling back to checking sessions in the database.
+                match crate::db::bounded(POLL * 3, this.poll(&db)).await {
                     Ok(()) => {
                         if failing {
                             tracing::info!("revocation feed readable again");

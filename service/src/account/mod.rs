@@ -135,6 +135,7 @@ impl Accounts {
     /// Starts the batching task on `db` (the primary: reader data never goes to a replica).
     pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
         Self(Batches::spawn(
+            "me",
             move |ids| {
                 let db = db.clone();
                 async move { read_me(&db, &ids).await }

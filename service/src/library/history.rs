@@ -96,7 +96,7 @@ pub async fn open_novel<C: ConnectionTrait + TransactionTrait>(
     let chapter_count = detail.summary.chapter_count;
     let view = crate::db::with_retry(|| async {
         let txn = crate::db::begin_write(db).await?;
-        touch_history(&txn, user_id, novel_id).await?;
+        touch_history(&txn, &[(user_id, novel_id)]).await?;
         let on_shelf = mark_seen(&txn, user_id, novel_id, chapter_count, None).await?;
         let progress = super::progress(&txn, user_id, novel_id).await?;
         txn.commit().await?;
@@ -109,20 +109,26 @@ pub async fn open_novel<C: ConnectionTrait + TransactionTrait>(
     })
 }
 
-/// Moves the novel to the top of the reader's history: one upsert, no shared lock taken
-/// first and upgraded later (a deadlock under load).
+/// Moves the novels of these (reader, novel) pairs to the top of their readers' histories:
+/// one multi-row upsert, no shared lock taken first and upgraded later (a deadlock under
+/// load).
 pub(super) async fn touch_history(
     db: &impl ConnectionTrait,
-    user_id: i64,
-    novel_id: i64,
+    pairs: &[(i64, i64)],
 ) -> ServiceResult<()> {
-    let row = browse_history::ActiveModel {
-        id: NotSet,
-        user_id: Set(user_id),
-        novel_id: Set(novel_id),
-        viewed_at: Set(crate::db::now_micros()),
-    };
-    browse_history::Entity::insert(row)
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let now = crate::db::now_micros();
+    let rows = pairs
+        .iter()
+        .map(|&(user_id, novel_id)| browse_history::ActiveModel {
+            id: NotSet,
+            user_id: Set(user_id),
+            novel_id: Set(novel_id),
+            viewed_at: Set(now),
+        });
+    browse_history::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 browse_history::Column::UserId,

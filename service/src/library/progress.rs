@@ -11,9 +11,7 @@ use sea_orm::{
     QueryResult, Set, Statement,
 };
 
-use super::history::touch_history;
 use super::novel_chapter_count;
-use super::shelf::mark_seen;
 use super::writes::{Done, Job, ProgressWrites};
 use crate::catalog::ChapterText;
 use crate::catalog_cache::CatalogCache;
@@ -113,18 +111,21 @@ fn effective_client_time(sent: DateTime<Utc>, now: DateTime<Utc>) -> ServiceResu
 }
 
 /// The chapter a progress write points at, with what the write needs of its novel.
-struct Target {
-    chapter_id: i64,
-    position: i32,
-    title: String,
-    chapter_count: i32,
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub novel_id: i64,
+    pub chapter_id: i64,
+    pub position: i32,
+    pub title: String,
+    pub chapter_count: i32,
 }
 
 /// What a write must know of the reader's own rows in a novel before it writes.
-struct Stored {
-    progress: Option<Progress>,
+#[derive(Debug, Clone, Default)]
+pub(super) struct Stored {
+    pub progress: Option<Progress>,
     /// Whether the novel is on the reader's shelf: a write moves the shelf only then.
-    on_shelf: bool,
+    pub on_shelf: bool,
 }
 
 /// The select list and joins that read a reader's `Stored` rows for the novel whose id is the
@@ -159,36 +160,16 @@ impl Stored {
             on_shelf: row.try_get::<Option<i64>>("", "shelf_id")?.is_some(),
         })
     }
-
-    /// The novel's chapter count and the reader's rows in it; `NotFound` for an unknown novel.
-    async fn of(
-        db: &impl ConnectionTrait,
-        user_id: i64,
-        novel_id: i64,
-    ) -> ServiceResult<(i32, Self)> {
-        const SQL: &str = stored_sql!(select "n.`chapter_count`, ", from "`novels` n",
-            novel "n.`id`", where "n.`id` = ?");
-        let values = [user_id.into(), user_id.into(), novel_id.into()];
-        let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
-        let row = db
-            .query_one_raw(stmt)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        Ok((
-            row.try_get("", "chapter_count")?,
-            Self::read(&row, novel_id)?,
-        ))
-    }
 }
 
 /// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
-/// reader's stored rows in the novel.
-async fn target_and_stored(
+/// reader's stored rows in the novel (the read of a transaction with one write).
+pub(super) async fn target_and_stored(
     db: &impl ConnectionTrait,
     user_id: i64,
     novel_id: i64,
     chapter_id: i64,
-) -> ServiceResult<(Target, Stored)> {
+) -> ServiceResult<Option<(Target, Stored)>> {
     const SQL: &str = stored_sql!(
         select "ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, ",
         from "`chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id`",
@@ -203,20 +184,116 @@ async fn target_and_stored(
     ];
     let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
     let Some(row) = db.query_one_raw(stmt).await? else {
-        // Only on the error path: tell an unknown novel (404) from a wrong chapter (422).
-        novel_chapter_count(db, novel_id).await?;
-        return Err(ServiceError::invalid(
-            "chapter_id",
-            "is not a chapter of this novel",
-        ));
+        return Ok(None);
     };
     let target = Target {
+        novel_id,
         chapter_id: row.try_get("", "id")?,
         position: row.try_get("", "position")?,
         title: row.try_get("", "title")?,
         chapter_count: row.try_get("", "chapter_count")?,
     };
-    Ok((target, Stored::read(&row, novel_id)?))
+    Ok(Some((target, Stored::read(&row, novel_id)?)))
+}
+
+/// The read of a transaction with several writes, three queries whatever their number: the
+/// chapters `chapter_ids` with their novels' chapter counts, by id, and the stored rows of
+/// each (reader, novel) of `pairs` (a pair with none is left out).
+pub(super) async fn targets_and_stored(
+    db: &impl ConnectionTrait,
+    chapter_ids: &[i64],
+    pairs: &[(i64, i64)],
+) -> ServiceResult<(HashMap<i64, Target>, HashMap<(i64, i64), Stored>)> {
+    let backend = db.get_database_backend();
+    // Only `?` marks are formatted in; lists are padded to a power of two by repeating their
+    // last entry (a handful of statement shapes, each prepared once per connection).
+    let ids = padded(chapter_ids);
+    let sql = format!(
+        "SELECT ch.`id`, ch.`novel_id`, ch.`position`, ch.`title`, n.`chapter_count` \
+         FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` WHERE ch.`id` IN ({})",
+        crate::batch::marks(ids.len())
+    );
+    let values = ids
+        .iter()
+        .map(|id| (*id).into())
+        .collect::<Vec<sea_orm::Value>>();
+    let mut targets = HashMap::new();
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let target = Target {
+            novel_id: row.try_get("", "novel_id")?,
+            chapter_id: row.try_get("", "id")?,
+            position: row.try_get("", "position")?,
+            title: row.try_get("", "title")?,
+            chapter_count: row.try_get("", "chapter_count")?,
+        };
+        targets.insert(target.chapter_id, target);
+    }
+
+    let pairs = padded(pairs);
+    let either = |t: &str| vec![format!("({t}.`user_id` = ? AND {t}.`novel_id` = ?)"); pairs.len()];
+    let pair_values = || {
+        let flat = pairs.iter().flat_map(|(u, n)| [(*u).into(), (*n).into()]);
+        flat.collect::<Vec<sea_orm::Value>>()
+    };
+    let mut stored: HashMap<(i64, i64), Stored> = HashMap::new();
+    let sql = format!(
+        "SELECT rp.`user_id`, rp.`novel_id`, rp.`chapter_id` AS p_chapter_id, \
+         rp.`chapter_index` AS p_chapter_index, sc.`title` AS p_chapter_title, \
+         rp.`offset` AS p_offset, rp.`percent` AS p_percent, \
+         rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
+         FROM `reading_progress` rp LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id` \
+         WHERE {}",
+        either("rp").join(" OR ")
+    );
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, pair_values()))
+        .await?
+    {
+        let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
+        stored.entry(key).or_default().progress = joined_progress(&row, "", key.1)?;
+    }
+    let sql = format!(
+        "SELECT b.`user_id`, b.`novel_id` FROM `bookshelf` b WHERE {}",
+        either("b").join(" OR ")
+    );
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, pair_values()))
+        .await?
+    {
+        let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
+        stored.entry(key).or_default().on_shelf = true;
+    }
+    Ok((targets, stored))
+}
+
+/// `items` sorted, without repeats, padded to a power of two by repeating the last.
+fn padded<T: Copy + Ord>(items: &[T]) -> Vec<T> {
+    let mut items = items.to_vec();
+    items.sort_unstable();
+    items.dedup();
+    if let Some(&last) = items.last() {
+        items.resize(items.len().next_power_of_two(), last);
+    }
+    items
+}
+
+/// The error of a write whose chapter the read did not find in its novel: an unknown novel is
+/// 404, a chapter of another novel 422.
+pub(super) async fn missing_target(
+    db: &impl ConnectionTrait,
+    novel_id: i64,
+) -> ServiceResult<ServiceError> {
+    match novel_chapter_count(db, novel_id).await {
+        Ok(_) => Ok(ServiceError::invalid(
+            "chapter_id",
+            "is not a chapter of this novel",
+        )),
+        Err(ServiceError::NotFound) => Ok(ServiceError::NotFound),
+        Err(e) => Err(e),
+    }
 }
 
 /// The progress columns a listing or lookup joined in (`p_chapter_id`, …, named so that they
@@ -266,84 +343,13 @@ pub async fn write_progress(
     }
 }
 
-/// Inside the caller's transaction: a `PUT /progress` write (see `write_progress`).
-pub(super) async fn put_in(
-    txn: &impl ConnectionTrait,
-    user_id: i64,
-    novel_id: i64,
-    write: &ProgressWrite,
-    client_time: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> ServiceResult<Progress> {
-    // Its read decides, its writes follow (a read inside the transaction also spares the
-    // connection check sqlx makes after every statement outside one).
-    let (target, stored) = target_and_stored(txn, user_id, novel_id, write.chapter_id).await?;
-    store_if_newer(
-        txn,
-        user_id,
-        novel_id,
-        &target,
-        write,
-        client_time,
-        now,
-        stored,
-    )
-    .await
-}
-
-/// Inside the caller's transaction: stores the write when it is newer than `stored`, moving the
-/// history and the shelf with it; returns what is stored afterwards.
-#[allow(clippy::too_many_arguments)] // one private step of two public entry points
-async fn store_if_newer(
-    txn: &impl ConnectionTrait,
-    user_id: i64,
-    novel_id: i64,
-    target: &Target,
-    write: &ProgressWrite,
-    client_time: DateTime<Utc>,
-    now: DateTime<Utc>,
-    stored: Stored,
-) -> ServiceResult<Progress> {
-    if let Some(p) = stored
-        .progress
-        .as_ref()
-        .filter(|p| p.client_time >= client_time)
-    {
-        return Ok(p.clone());
-    }
-    let ours = Progress {
-        novel_id,
-        chapter_id: target.chapter_id,
-        chapter_index: target.position,
-        chapter_title: target.title.clone(),
-        offset: write.offset,
-        percent: write.percent,
-        client_time,
-        updated_at: now,
-    };
-    let had_row = stored.progress.is_some();
-    if !upsert_newer_progress(txn, user_id, &ours, had_row).await? {
-        // A newer write from another device landed between our read and our write.
-        return progress(txn, user_id, novel_id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("progress vanished".into()));
-    }
-    touch_history(txn, user_id, novel_id).await?;
-    // Reading moves the novel up the shelf and marks its chapters as seen. (A novel put on the
-    // shelf since our read is as if it were added right after this write.)
-    if stored.on_shelf {
-        mark_seen(txn, user_id, novel_id, target.chapter_count, Some(now)).await?;
-    }
-    Ok(ours)
-}
-
 /// Stores `p` if it is newer than what is stored. With a row already there (the common case)
 /// that is one conditional `UPDATE … WHERE client_time < ?`: it takes the row's exclusive lock
 /// directly (no shared lock upgraded later, the deadlock of "insert-ignore then update"), and
 /// the rows it matched say whether it applied. A first write is an `INSERT` that skips a row a
 /// parallel first write just added; only then does the conditional update follow. True when
 /// `p` was stored.
-async fn upsert_newer_progress(
+pub(super) async fn upsert_newer_progress(
     db: &impl ConnectionTrait,
     user_id: i64,
     p: &Progress,
@@ -410,44 +416,4 @@ pub async fn open_chapter(
         text,
         progress: Some(progress),
     })
-}
-
-/// Inside the caller's transaction: moves the reader to the start of the chapter `text` (with
-/// the server's clock as the client time) unless already in it or a newer progress exists.
-/// Returns the progress after the read.
-pub(super) async fn touch_in(
-    txn: &impl ConnectionTrait,
-    user_id: i64,
-    text: &ChapterText,
-    now: DateTime<Utc>,
-) -> ServiceResult<Option<Progress>> {
-    let chapter = &text.meta;
-    let novel_id = chapter.novel_id;
-    let (chapter_count, stored) = Stored::of(txn, user_id, novel_id).await?;
-    if let Some(p) = stored
-        .progress
-        .as_ref()
-        .filter(|p| p.chapter_id == chapter.id)
-    {
-        return Ok(Some(p.clone()));
-    }
-    let target = Target {
-        chapter_id: chapter.id,
-        position: chapter.index,
-        title: chapter.title.clone(),
-        chapter_count,
-    };
-    let percent = if chapter_count > 0 {
-        f64::from(chapter.index - 1) * 100.0 / f64::from(chapter_count)
-    } else {
-        0.0
-    };
-    let write = ProgressWrite {
-        chapter_id: chapter.id,
-        offset: 0,
-        percent: (percent * 100.0).round() / 100.0,
-        client_time: now,
-    };
-    let ours = store_if_newer(txn, user_id, novel_id, &target, &write, now, now, stored).await?;
-    Ok(Some(ours))
 }

@@ -47,6 +47,7 @@ impl ShelfPages {
     /// Starts the batching task on `db` (the primary: reader data never goes to a replica).
     pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
         Self(Batches::spawn(
+            "shelf",
             move |keys| {
                 let db = db.clone();
                 async move { read_pages(&db, &keys).await }

@@ -15,15 +15,21 @@
 //! transaction, so that one bad write can't fail its neighbours; a database that doesn't
 //! answer within the deadline fails them all with 503.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Progress;
-use super::progress::{ProgressWrite, put_in, touch_in};
+use super::history::touch_history;
+use super::progress::{
+    ProgressWrite, Stored, Target, missing_target, target_and_stored, targets_and_stored,
+    upsert_newer_progress,
+};
+use super::shelf::mark_seen;
 use crate::auth::unshare;
 use crate::catalog::ChapterText;
 use crate::db::{begin_write, with_retry};
@@ -121,53 +127,179 @@ async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Want>, deadline:
     }
 }
 
-/// True for an error that is the write's own (its input), not its transaction's.
-fn own_error(e: &ServiceError) -> bool {
-    matches!(e, ServiceError::NotFound | ServiceError::Invalid(_))
+/// A (reader, novel) pair's rows as the transaction goes: what its read found, then what its
+/// writes so far made of it.
+struct Pair {
+    now: Stored,
+    had_row: bool,
+    /// Set once a write of the transaction won: the novel's chapter count and the server's
+    /// time of that write (for the shelf).
+    moved: Option<(i32, DateTime<Utc>)>,
 }
 
-async fn run_job(txn: &impl sea_orm::ConnectionTrait, want: &Want) -> ServiceResult<Done> {
-    let (user_id, novel_id, now) = (want.user_id, want.novel_id, want.now);
-    Ok(match &want.job {
-        Job::Put { write, client_time } => {
-            Done::Put(put_in(txn, user_id, novel_id, write, *client_time, now).await?)
-        }
-        Job::Touch(text) => Done::Touch(touch_in(txn, user_id, text, now).await?),
-    })
-}
-
-/// The wants in one transaction: each write's own outcome, or the transaction's failure.
+/// The wants in one transaction: each write's own outcome, or the transaction's failure. The
+/// transaction reads once for all of them (one query for a lone write, three for several),
+/// decides each write in order against the rows as the earlier writes left them, then writes
+/// each pair's final progress (one conditional write per pair), the history (one statement)
+/// and the shelf of the novels on it.
 async fn together(
     db: &DatabaseConnection,
     batch: &[Want],
 ) -> ServiceResult<Vec<ServiceResult<Done>>> {
     with_retry(|| async {
         let txn = begin_write(db).await?;
-        let mut done = Vec::with_capacity(batch.len());
-        for want in batch {
-            match run_job(&txn, want).await {
-                Err(e) if !own_error(&e) => return Err(e),
-                outcome => done.push(outcome),
-            }
-        }
+        let done = run(&txn, batch).await?;
         txn.commit().await?;
         Ok(done)
     })
     .await
+}
+
+/// The chapter a want writes for.
+fn chapter_of(want: &Want) -> i64 {
+    match &want.job {
+        Job::Put { write, .. } => write.chapter_id,
+        Job::Touch(text) => text.meta.id,
+    }
+}
+
+async fn run(
+    txn: &impl ConnectionTrait,
+    batch: &[Want],
+) -> ServiceResult<Vec<ServiceResult<Done>>> {
+    // The read.
+    let (targets, stored) = match batch {
+        [one] => {
+            let found = target_and_stored(txn, one.user_id, one.novel_id, chapter_of(one)).await?;
+            let mut targets = HashMap::new();
+            let mut stored = HashMap::new();
+            if let Some((target, rows)) = found {
+                targets.insert(target.chapter_id, target);
+                stored.insert((one.user_id, one.novel_id), rows);
+            }
+            (targets, stored)
+        }
+        _ => {
+            let chapters: Vec<i64> = batch.iter().map(chapter_of).collect();
+            let pairs: Vec<(i64, i64)> = batch.iter().map(|w| (w.user_id, w.novel_id)).collect();
+            targets_and_stored(txn, &chapters, &pairs).await?
+        }
+    };
+    let mut pairs: BTreeMap<(i64, i64), Pair> = BTreeMap::new();
+    for want in batch {
+        let key = (want.user_id, want.novel_id);
+        pairs.entry(key).or_insert_with(|| {
+            let now = stored.get(&key).cloned().unwrap_or_default();
+            let had_row = now.progress.is_some();
+            Pair {
+                now,
+                had_row,
+                moved: None,
+            }
+        });
+    }
+
+    // The decisions, in order.
+    let mut done = Vec::with_capacity(batch.len());
+    for want in batch {
+        let target = targets
+            .get(&chapter_of(want))
+            .filter(|t| t.novel_id == want.novel_id);
+        let Some(pair) = pairs.get_mut(&(want.user_id, want.novel_id)) else {
+            return Err(ServiceError::Internal("a write without its rows".into()));
+        };
+        let outcome = match (&want.job, target) {
+            (Job::Put { .. }, None) => Err(missing_target(txn, want.novel_id).await?),
+            (Job::Touch(_), None) => Err(ServiceError::NotFound),
+            (Job::Put { write, client_time }, Some(target)) => {
+                let write = (write.offset, write.percent, *client_time);
+                Ok(Done::Put(decide(pair, target, write, want.now)))
+            }
+            (Job::Touch(_), Some(target)) => {
+                let progress = match &pair.now.progress {
+                    // Already in this chapter: the place in it stays.
+                    Some(p) if p.chapter_id == target.chapter_id => p.clone(),
+                    _ => {
+                        let percent = if target.chapter_count > 0 {
+                            f64::from(target.position - 1) * 100.0 / f64::from(target.chapter_count)
+                        } else {
+                            0.0
+                        };
+                        let write = (0, (percent * 100.0).round() / 100.0, want.now);
+                        decide(pair, target, write, want.now)
+                    }
+                };
+                Ok(Done::Touch(Some(progress)))
+            }
+        };
+        done.push(outcome);
+    }
+
+    // The writes, in (reader, novel) order.
+    let mut history = Vec::new();
+    for (&(user_id, novel_id), pair) in &pairs {
+        let (Some((chapter_count, at)), Some(progress)) = (pair.moved, &pair.now.progress) else {
+            continue;
+        };
+        if !upsert_newer_progress(txn, user_id, progress, pair.had_row).await? {
+            // A newer write from another device (another instance) landed after our read:
+            // the whole transaction is run again, reading it.
+            return Err(ServiceError::Contended(
+                "a newer progress landed meanwhile".into(),
+            ));
+        }
+        history.push((user_id, novel_id));
+        // Reading moves the novel up the shelf and marks its chapters as seen. (A novel put on
+        // the shelf since our read is as if it were added right after this write.)
+        if pair.now.on_shelf {
+            mark_seen(txn, user_id, novel_id, chapter_count, Some(at)).await?;
+        }
+    }
+    touch_history(txn, &history).await?;
+    Ok(done)
+}
+
+/// The write `(offset, percent, client_time)` at `target`, if it is newer than the pair's
+/// progress; returns the pair's progress afterwards.
+fn decide(
+    pair: &mut Pair,
+    target: &Target,
+    (offset, percent, client_time): (i32, f64, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> Progress {
+    if let Some(p) = pair
+        .now
+        .progress
+        .as_ref()
+        .filter(|p| p.client_time >= client_time)
+    {
+        return p.clone();
+    }
+    let ours = Progress {
+        novel_id: target.novel_id,
+        chapter_id: target.chapter_id,
+        chapter_index: target.position,
+        chapter_title: target.title.clone(),
+        offset,
+        percent,
+        client_time,
+        updated_at: now,
+    };
+    pair.now.progress = Some(ours.clone());
+    pair.moved = Some((target.chapter_count, now));
+    ours
 }
 
 /// One want in its own transaction.
 async fn alone(db: &DatabaseConnection, want: &Want) -> ServiceResult<Done> {
-    with_retry(|| async {
-        let txn = begin_write(db).await?;
-        let done = run_job(&txn, want).await?;
-        txn.commit().await?;
-        Ok(done)
-    })
-    .await
+    together(db, std::slice::from_ref(want))
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(ServiceError::Internal("a write without an answer".into())))
 }
 
 fn timed_out(deadline: Duration) -> ServiceError {
+    crate::db::note_stall();
     let waited = deadline.as_millis();
     ServiceError::Unavailable(format!("no answer from the database in {waited} ms"))
 }
@@ -178,6 +310,7 @@ async fn commit(db: &DatabaseConnection, batch: Vec<Want>, deadline: Duration) {
     if batch.is_empty() {
         return;
     }
+    crate::metrics::batch("progress_writes", batch.len());
     // Stable: writes to the same novel keep their order of arrival.
     batch.sort_by_key(|w| (w.user_id, w.novel_id));
     let outcome = tokio::time::timeout(deadline, together(db, &batch))
