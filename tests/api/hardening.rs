@@ -379,6 +379,19 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
             started.elapsed()
         );
     }
+    // Writes wait in their lane's shared transaction, bounded the same way: a progress write,
+    // and a signed-in read of a cached chapter (which moves the progress).
+    let write = progress(uncached[1], 7, 10.0, &Utc::now().to_rfc3339());
+    let started = Instant::now();
+    let put = stall.put(paths::progress(novels[1]), write);
+    put.expect_error(503, "unavailable").await;
+    let read = stall.get(paths::chapter(novels[1], uncached[0]));
+    read.expect_error(503, "unavailable").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "writes: {:?}",
+        started.elapsed()
+    );
     let started = Instant::now();
     let ready = app.root().get("/readyz");
     ready.expect_error(503, "unavailable").await;
@@ -396,6 +409,11 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert_eq!(status, 200, "no recovery after the database came back");
+    // The write lanes recovered too: a write is answered, committed and read back.
+    let write = progress(uncached[2], 9, 20.0, &Utc::now().to_rfc3339());
+    stall.put(paths::progress(novels[1]), write).expect(200).await;
+    let stored = stall.get(paths::progress(novels[1])).expect(200).await;
+    assert_eq!(stored["offset"], 9);
 
     // Cut in the middle of requests: 503, never 500.
     let ch = app.chapter_ids(novels[0]).await;
