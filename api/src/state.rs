@@ -9,7 +9,7 @@ use service::auth::AuthSettings;
 use service::catalog_cache::CatalogCache;
 use service::chapter_batch::ChapterBatches;
 use service::db::DbOptions;
-use service::library::{ProgressWrites, ShelfPages};
+use service::library::{ProgressReads, ProgressWrites, ShelfPages};
 use service::replica::{ReadRouting, ReplicaOptions};
 use service::search::Search;
 use service::wechat::WechatClient;
@@ -54,6 +54,8 @@ pub struct Shared {
     /// Progress writes (`PUT /progress`, signed-in chapter reads), committed in shared
     /// transactions on the primary.
     pub writes: ProgressWrites,
+    /// `GET /progress/{id}` reads, batched on the primary.
+    pub progress: ProgressReads,
     /// `GET /bookshelf` pages, batched on the primary.
     pub shelves: ShelfPages,
     /// Draining after SIGTERM (`/readyz` answers 503).
@@ -128,6 +130,7 @@ impl AppState {
         let accounts = Accounts::spawn(db.clone(), statement_timeout);
         let writes = ProgressWrites::spawn(db.clone(), statement_timeout);
         let shelves = ShelfPages::spawn(db.clone(), statement_timeout);
+        let progress = ProgressReads::spawn(db.clone(), statement_timeout);
         auth.sessions.spawn_watcher(db.clone());
         let search = match Search::build(&read.db(), config.hot_keywords_blocklist.as_deref()).await
         {
@@ -174,6 +177,7 @@ impl AppState {
             accounts,
             writes,
             shelves,
+            progress,
             lifecycle: Lifecycle::default(),
         })))
     }

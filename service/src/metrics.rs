@@ -52,7 +52,8 @@ pub fn wechat_token_refresh(ok: bool) {
     metrics::counter!(WECHAT_TOKEN_REFRESHES, "result" => result).increment(1);
 }
 
-/// One batch of `size` requests (`kind`: `chapters`, `me`, `shelf`, `progress_writes`).
+/// One batch of `size` requests (`kind`: `chapters`, `me`, `shelf`, `progress`,
+/// `progress_writes`).
 pub fn batch(kind: &'static str, size: usize) {
     metrics::counter!(DB_BATCHES, "kind" => kind).increment(1);
     metrics::counter!(DB_BATCHED, "kind" => kind).increment(size as u64);

@@ -411,7 +411,10 @@ async fn stalled_or_cut_database_answers_503_quickly(backend: Backend) {
     assert_eq!(status, 200, "no recovery after the database came back");
     // The write lanes recovered too: a write is answered, committed and read back.
     let write = progress(uncached[2], 9, 20.0, &Utc::now().to_rfc3339());
-    stall.put(paths::progress(novels[1]), write).expect(200).await;
+    stall
+        .put(paths::progress(novels[1]), write)
+        .expect(200)
+        .await;
     let stored = stall.get(paths::progress(novels[1])).expect(200).await;
     assert_eq!(stored["offset"], 9);
 

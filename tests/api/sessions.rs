@@ -16,7 +16,8 @@ crate::db_tests!(
 );
 
 /// Readers who open the app at the same moment (queued for a busy database) share batched
-/// `GET /me` queries; each gets their own account, with a change made just before.
+/// `GET /me` and `GET /progress/{id}` queries; each gets their own account (with a change
+/// made just before) and their own progress.
 async fn readers_asking_at_once_share_queries_and_each_gets_their_own(app: TestApp) {
     let mut readers = Vec::new();
     for i in 0..24 {
@@ -38,6 +39,30 @@ async fn readers_asking_at_once_share_queries_and_each_gets_their_own(app: TestA
     }
     // At most one batch per slot (4) while the pool was held, then the rest together.
     assert!(spent <= 6, "{spent} queries for 24 readers");
+
+    // The same for their progress in a novel: each their own, and 404 for the one who has none.
+    let novel = app.add_novels(1, 2).await[0];
+    let chapter = app.chapter_ids(novel).await[1];
+    let now = chrono::Utc::now().to_rfc3339();
+    for (i, r) in readers.iter().enumerate().skip(1) {
+        let body = progress(chapter, i as i32, 10.0, &now);
+        r.put(paths::progress(novel), body).expect(200).await;
+    }
+    app.catalog_settled().await;
+    let before = app.queries();
+    let asks = readers.iter().map(|r| r.get(paths::progress(novel)).send());
+    let answers = app
+        .while_pool_held(Duration::from_millis(300), futures::future::join_all(asks))
+        .await;
+    let spent = app.queries() - before;
+    for (i, resp) in answers.into_iter().enumerate() {
+        if i == 0 {
+            crate::support::error(resp, 404, "not_found").await;
+        } else {
+            assert_eq!(crate::support::json(resp, 200).await["offset"], i);
+        }
+    }
+    assert!(spent <= 6, "{spent} progress queries for 24 readers");
 }
 
 /// A logout names a refresh token to end that login too; another reader's token ends nothing,

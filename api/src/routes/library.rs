@@ -156,7 +156,9 @@ async fn get_progress(
     user: CurrentUser,
     Path(novel_id): Path<i64>,
 ) -> ApiResult<Json<Progress>> {
-    service::library::progress(&state.db, user.id(), novel_id)
+    state
+        .progress
+        .load(user.id(), novel_id)
         .await?
         .map(|p| Json(p.into()))
         .ok_or_else(ApiError::not_found)

@@ -20,7 +20,7 @@ pub use history::{
     HistoryItem, OpenedNovel, ReaderView, clear_history, forget, history, open_novel,
 };
 pub use progress::{
-    OpenedChapter, Progress, ProgressWrite, open_chapter, progress, write_progress,
+    OpenedChapter, Progress, ProgressReads, ProgressWrite, open_chapter, progress, write_progress,
 };
 pub use shelf::{
     ShelfItem, ShelfPages, add_to_shelf, last_read, remove_from_shelf, remove_many_from_shelf,

@@ -233,12 +233,47 @@ pub(super) async fn targets_and_stored(
     }
 
     let pairs = padded(pairs);
-    let either = |t: &str| vec![format!("({t}.`user_id` = ? AND {t}.`novel_id` = ?)"); pairs.len()];
-    let pair_values = || {
-        let flat = pairs.iter().flat_map(|(u, n)| [(*u).into(), (*n).into()]);
-        flat.collect::<Vec<sea_orm::Value>>()
-    };
     let mut stored: HashMap<(i64, i64), Stored> = HashMap::new();
+    for (key, progress) in progress_of_pairs(db, &pairs).await? {
+        stored.entry(key).or_default().progress = Some(progress);
+    }
+    let sql = format!(
+        "SELECT b.`user_id`, b.`novel_id` FROM `bookshelf` b WHERE {}",
+        pair_conditions("b", pairs.len())
+    );
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            pair_values(&pairs),
+        ))
+        .await?
+    {
+        let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
+        stored.entry(key).or_default().on_shelf = true;
+    }
+    Ok((targets, stored))
+}
+
+/// `(t.user_id = ? AND t.novel_id = ?) OR …`, `count` times.
+fn pair_conditions(table: &str, count: usize) -> String {
+    vec![format!("({table}.`user_id` = ? AND {table}.`novel_id` = ?)"); count].join(" OR ")
+}
+
+fn pair_values(pairs: &[(i64, i64)]) -> Vec<sea_orm::Value> {
+    pairs
+        .iter()
+        .flat_map(|(u, n)| [(*u).into(), (*n).into()])
+        .collect()
+}
+
+/// One query: the stored progress of each (reader, novel) of `pairs`, with chapter titles (a
+/// pair with none is left out).
+async fn progress_of_pairs(
+    db: &impl ConnectionTrait,
+    pairs: &[(i64, i64)],
+) -> ServiceResult<HashMap<(i64, i64), Progress>> {
+    // Only `?` marks are formatted in: readers and novels are parameters.
     let sql = format!(
         "SELECT rp.`user_id`, rp.`novel_id`, rp.`chapter_id` AS p_chapter_id, \
          rp.`chapter_index` AS p_chapter_index, sc.`title` AS p_chapter_title, \
@@ -246,27 +281,41 @@ pub(super) async fn targets_and_stored(
          rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
          FROM `reading_progress` rp LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id` \
          WHERE {}",
-        either("rp").join(" OR ")
+        pair_conditions("rp", pairs.len())
     );
-    for row in db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, pair_values()))
-        .await?
-    {
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, pair_values(pairs));
+    let mut found = HashMap::new();
+    for row in db.query_all_raw(stmt).await? {
         let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
-        stored.entry(key).or_default().progress = joined_progress(&row, "", key.1)?;
+        if let Some(progress) = joined_progress(&row, "", key.1)? {
+            found.insert(key, progress);
+        }
     }
-    let sql = format!(
-        "SELECT b.`user_id`, b.`novel_id` FROM `bookshelf` b WHERE {}",
-        either("b").join(" OR ")
-    );
-    for row in db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, pair_values()))
-        .await?
-    {
-        let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
-        stored.entry(key).or_default().on_shelf = true;
+    Ok(found)
+}
+
+/// `GET /progress/{novel_id}` reads, batched across readers (see `batch`): one query for every
+/// reader who asked at the same moment. Cheap to clone.
+#[derive(Clone)]
+pub struct ProgressReads(crate::batch::Batches<(i64, i64), Progress>);
+
+impl ProgressReads {
+    /// Starts the batching task on `db` (the primary: reader data never goes to a replica).
+    pub fn spawn(db: sea_orm::DatabaseConnection, deadline: std::time::Duration) -> Self {
+        Self(crate::batch::Batches::spawn(
+            "progress",
+            move |pairs| {
+                let db = db.clone();
+                async move { progress_of_pairs(&db, &pairs).await }
+            },
+            deadline,
+        ))
     }
-    Ok((targets, stored))
+
+    /// The reader's progress in the novel, if any.
+    pub async fn load(&self, user_id: i64, novel_id: i64) -> ServiceResult<Option<Progress>> {
+        self.0.load((user_id, novel_id)).await
+    }
 }
 
 /// `items` sorted, without repeats, padded to a power of two by repeating the last.
