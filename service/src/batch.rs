@@ -125,13 +125,10 @@ where
 {
     // Requests that already gave up need no row.
     let batch: Vec<Want<K, V>> = batch.into_iter().filter(|w| !w.reply.is_closed()).collect();
-    let mut keys: Vec<K> = batch.iter().map(|w| w.key).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let Some(&last) = keys.last() else {
+    if batch.is_empty() {
         return;
-    };
-    keys.resize(keys.len().next_power_of_two(), last);
+    }
+    let keys = padded(batch.iter().map(|w| w.key).collect());
     let found = tokio::time::timeout(deadline, read(keys))
         .await
         .unwrap_or_else(|_| {
@@ -154,6 +151,18 @@ where
             }
         }
     }
+}
+
+/// `keys` sorted, without repeats, padded to a power of two by repeating the last (a repeated
+/// key matches nothing more): a handful of statement shapes, each prepared once per
+/// connection, instead of one per batch size.
+pub fn padded<K: Copy + Ord>(mut keys: Vec<K>) -> Vec<K> {
+    keys.sort_unstable();
+    keys.dedup();
+    if let Some(&last) = keys.last() {
+        keys.resize(keys.len().next_power_of_two(), last);
+    }
+    keys
 }
 
 /// `count` `?` marks separated by commas, for an `IN (…)` list; only marks are ever formatted

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use entity::{chapter, reading_progress};
+use entity::reading_progress;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryResult, Set, Statement,
@@ -13,6 +13,7 @@ use sea_orm::{
 
 use super::novel_chapter_count;
 use super::writes::{Done, Job, ProgressWrites};
+use crate::batch::padded;
 use crate::catalog::ChapterText;
 use crate::catalog_cache::CatalogCache;
 use crate::chapter_batch::ChapterBatches;
@@ -39,42 +40,8 @@ pub async fn progress(
     user_id: i64,
     novel_id: i64,
 ) -> ServiceResult<Option<Progress>> {
-    Ok(progress_for(db, user_id, &[novel_id])
-        .await?
-        .remove(&novel_id))
-}
-
-/// The reader's progress in some novels, with chapter titles: one query.
-pub(super) async fn progress_for(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    novel_ids: &[i64],
-) -> ServiceResult<HashMap<i64, Progress>> {
-    if novel_ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows = reading_progress::Entity::find()
-        .filter(reading_progress::Column::UserId.eq(user_id))
-        .filter(reading_progress::Column::NovelId.is_in(novel_ids.to_vec()))
-        .find_also_related(chapter::Entity)
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(p, c)| {
-            let progress = Progress {
-                novel_id: p.novel_id,
-                chapter_id: p.chapter_id,
-                chapter_index: p.chapter_index,
-                chapter_title: c.map(|c| c.title).unwrap_or_default(),
-                offset: p.offset,
-                percent: p.percent,
-                client_time: p.client_time,
-                updated_at: p.updated_at,
-            };
-            (p.novel_id, progress)
-        })
-        .collect())
+    let key = (user_id, novel_id);
+    Ok(progress_of_pairs(db, &[key]).await?.remove(&key))
 }
 
 /// A progress write from a device.
@@ -207,7 +174,7 @@ pub(super) async fn targets_and_stored(
     let backend = db.get_database_backend();
     // Only `?` marks are formatted in; lists are padded to a power of two by repeating their
     // last entry (a handful of statement shapes, each prepared once per connection).
-    let ids = padded(chapter_ids);
+    let ids = padded(chapter_ids.to_vec());
     let sql = format!(
         "SELECT ch.`id`, ch.`novel_id`, ch.`position`, ch.`title`, n.`chapter_count` \
          FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` WHERE ch.`id` IN ({})",
@@ -232,7 +199,7 @@ pub(super) async fn targets_and_stored(
         targets.insert(target.chapter_id, target);
     }
 
-    let pairs = padded(pairs);
+    let pairs = padded(pairs.to_vec());
     let mut stored: HashMap<(i64, i64), Stored> = HashMap::new();
     for (key, progress) in progress_of_pairs(db, &pairs).await? {
         stored.entry(key).or_default().progress = Some(progress);
@@ -316,17 +283,6 @@ impl ProgressReads {
     pub async fn load(&self, user_id: i64, novel_id: i64) -> ServiceResult<Option<Progress>> {
         self.0.load((user_id, novel_id)).await
     }
-}
-
-/// `items` sorted, without repeats, padded to a power of two by repeating the last.
-fn padded<T: Copy + Ord>(items: &[T]) -> Vec<T> {
-    let mut items = items.to_vec();
-    items.sort_unstable();
-    items.dedup();
-    if let Some(&last) = items.last() {
-        items.resize(items.len().next_power_of_two(), last);
-    }
-    items
 }
 
 /// The error of a write whose chapter the read did not find in its novel: an unknown novel is
