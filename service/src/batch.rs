@@ -159,10 +159,32 @@ where
 pub fn padded<K: Copy + Ord>(mut keys: Vec<K>) -> Vec<K> {
     keys.sort_unstable();
     keys.dedup();
-    if let Some(&last) = keys.last() {
-        keys.resize(keys.len().next_power_of_two(), last);
+    pad(keys)
+}
+
+/// `rows` padded to a power of two by repeating the last, for a statement whose shape grows
+/// with its rows (and for which a repeat changes nothing).
+pub fn pad<T: Clone>(mut rows: Vec<T>) -> Vec<T> {
+    if let Some(last) = rows.last().cloned() {
+        rows.resize(rows.len().next_power_of_two(), last);
     }
-    keys
+    rows
+}
+
+/// `CASE WHEN id = ? THEN ? … ELSE column END`: each listed row's own value of `column`, by
+/// the row's id, for a multi-row `UPDATE` (a row not listed keeps its value).
+pub fn by_id<C: sea_orm::ColumnTrait>(
+    id: C,
+    column: C,
+    values: impl IntoIterator<Item = (i64, sea_orm::Value)>,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{CaseStatement, Expr};
+    let case = values
+        .into_iter()
+        .fold(CaseStatement::new(), |case, (row, value)| {
+            case.case(id.eq(row), Expr::val(value))
+        });
+    Expr::Case(Box::new(case.finally(Expr::col(column))))
 }
 
 /// `count` `?` marks separated by commas, for an `IN (…)` list; only marks are ever formatted

@@ -15,6 +15,7 @@ crate::backend_tests!(
     a_dead_replica_falls_back_to_the_primary,
     login_rate_limit_is_per_instance,
     an_import_reaches_every_instance_by_itself,
+    two_instances_writing_one_readers_progress_keep_the_newest,
 );
 crate::db_tests!(metrics_are_scraped_with_a_token);
 
@@ -370,4 +371,47 @@ async fn metrics_are_scraped_with_a_token(app: TestApp) {
         "a raw path leaked into the labels: {leaked:?}"
     );
     assert!(!page.contains(token), "the token leaked");
+}
+
+/// One reader's two devices on two instances write the same novels at once, first writes
+/// included: each instance's transaction can lose to the other's between its read and its
+/// write (a row inserted or a newer time stored meanwhile) and is then run again. Every write
+/// answers 200, each novel keeps one row with the newest write, and one history row.
+async fn two_instances_writing_one_readers_progress_keep_the_newest(backend: Backend) {
+    let a = TestApp::spawn(backend).await.unwrap();
+    let b = TestApp::spawn_on(backend, a.test_db(), a.wechat.clone(), &[]).await;
+    let ids = a.add_novels(6, 3).await;
+    let mut chapters = Vec::new();
+    for id in &ids {
+        chapters.push(a.chapter_ids(*id).await);
+    }
+    let token = a.token("dee").await;
+    let (on_a, on_b) = (a.as_reader(&token), b.as_reader(&token));
+    let t0 = chrono::Utc::now() - chrono::Duration::minutes(10);
+    for round in 0..4 {
+        let writes = ids.iter().zip(&chapters).flat_map(|(novel, ch)| {
+            (0..6).map(|k| {
+                let n = round * 6 + k;
+                let time = (t0 + chrono::Duration::milliseconds(n)).to_rfc3339();
+                let body = progress(ch[k as usize % 3], n as i32, 10.0, &time);
+                let device = if k % 2 == 0 { &on_a } else { &on_b };
+                device.put(paths::progress(*novel), body).status()
+            })
+        });
+        let statuses = futures::future::join_all(writes).await;
+        assert!(
+            statuses.iter().all(|s| *s == 200),
+            "round {round}: {statuses:?}"
+        );
+        for novel in &ids {
+            let stored = on_b.get(paths::progress(*novel)).expect(200).await;
+            assert_eq!(
+                stored["offset"],
+                round * 6 + 5,
+                "round {round}, novel {novel}"
+            );
+        }
+    }
+    assert_eq!(a.count("reading_progress").await, ids.len() as i64);
+    assert_eq!(a.count("browse_history").await, ids.len() as i64);
 }

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use entity::reading_progress;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryResult, Set, Statement,
+    ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryResult, Set, SqlErr, Statement,
 };
 
 use super::novel_chapter_count;
 use super::writes::{Done, Job, ProgressWrites};
-use crate::batch::padded;
+use crate::batch::{by_id, pad};
 use crate::catalog::ChapterText;
 use crate::catalog_cache::CatalogCache;
 use crate::chapter_batch::ChapterBatches;
-use crate::db::{insert_or_update, micros};
+use crate::db::micros;
 use crate::{ServiceError, ServiceResult};
 
 /// Where a reader is in a novel.
@@ -91,135 +91,75 @@ pub(super) struct Target {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Stored {
     pub progress: Option<Progress>,
-    /// Whether the novel is on the reader's shelf: a write moves the shelf only then.
-    pub on_shelf: bool,
+    /// The progress row's id, when there is one: a winning write updates it by id.
+    pub progress_row: Option<i64>,
+    /// The shelf row's id when the novel is on the reader's shelf: a write moves the shelf
+    /// only then.
+    pub shelf_row: Option<i64>,
 }
 
-/// The select list and joins that read a reader's `Stored` rows for the novel whose id is the
-/// column `$novel` (parameters: the reader's id twice). Written out: sea-query can't join a
-/// table twice under two names; backticks quote names in MySQL and SQLite alike.
-macro_rules! stored_sql {
-    (select $select:expr, from $from:literal, novel $novel:literal, where $where:literal) => {
-        concat!(
-            "SELECT ",
-            $select,
-            "rp.`chapter_id` AS p_chapter_id, ",
-            "rp.`chapter_index` AS p_chapter_index, sc.`title` AS p_chapter_title, ",
-            "rp.`offset` AS p_offset, rp.`percent` AS p_percent, ",
-            "rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at, ",
-            "b.`id` AS shelf_id FROM ",
-            $from,
-            " LEFT JOIN `reading_progress` rp ON rp.`user_id` = ? AND rp.`novel_id` = ",
-            $novel,
-            " LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id`",
-            " LEFT JOIN `bookshelf` b ON b.`user_id` = ? AND b.`novel_id` = ",
-            $novel,
-            " WHERE ",
-            $where
-        )
+/// One arm of `read_for_writes`: the chapter `?` if it belongs to the novel `?`, with the
+/// novel's chapter count, and the rows of the reader `?` (given twice) in it. Written out:
+/// sea-query can't join a table twice under two names; backticks quote names in MySQL and
+/// SQLite alike. Parameters: reader, reader, chapter, novel.
+const READ_ARM: &str = concat!(
+    " AS arm, ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, rp.`id` AS p_id, ",
+    "rp.`chapter_id` AS p_chapter_id, rp.`chapter_index` AS p_chapter_index, ",
+    "sc.`title` AS p_chapter_title, rp.`offset` AS p_offset, rp.`percent` AS p_percent, ",
+    "rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at, b.`id` AS shelf_id ",
+    "FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` ",
+    "LEFT JOIN `reading_progress` rp ON rp.`user_id` = ? AND rp.`novel_id` = ch.`novel_id` ",
+    "LEFT JOIN `chapters` sc ON sc.`id` = rp.`chapter_id` ",
+    "LEFT JOIN `bookshelf` b ON b.`user_id` = ? AND b.`novel_id` = ch.`novel_id` ",
+    "WHERE ch.`id` = ? AND ch.`novel_id` = ?"
+);
+
+/// The read of a write transaction, one query whatever the number of writes: for each
+/// (reader, novel, chapter) of `wants`, the chapter with what a write needs of its novel and
+/// the reader's stored rows in the novel; `None` when the novel has no such chapter.
+pub(super) async fn read_for_writes(
+    db: &impl ConnectionTrait,
+    wants: &[(i64, i64, i64)],
+) -> ServiceResult<Vec<Option<(Target, Stored)>>> {
+    let Some(&last) = wants.last() else {
+        return Ok(Vec::new());
     };
-}
-
-impl Stored {
-    fn read(row: &QueryResult, novel_id: i64) -> Result<Self, DbErr> {
-        Ok(Self {
-            progress: joined_progress(row, "", novel_id)?,
-            on_shelf: row.try_get::<Option<i64>>("", "shelf_id")?.is_some(),
+    // One arm per write, padded to a power of two by repeating the last (a handful of
+    // statement shapes, each prepared once per connection). Only `?` marks and the arms'
+    // numbers (our own counter) are formatted in; readers, novels and chapters are parameters.
+    let arms = wants.len().next_power_of_two();
+    let sql = (0..arms)
+        .map(|arm| format!("SELECT {arm}{READ_ARM}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let values = (0..arms)
+        .flat_map(|arm| {
+            let (user, novel, chapter) = wants.get(arm).copied().unwrap_or(last);
+            [user.into(), user.into(), chapter.into(), novel.into()]
         })
-    }
-}
-
-/// One query: the chapter, if it belongs to the novel, with the novel's chapter count, and the
-/// reader's stored rows in the novel (the read of a transaction with one write).
-pub(super) async fn target_and_stored(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    novel_id: i64,
-    chapter_id: i64,
-) -> ServiceResult<Option<(Target, Stored)>> {
-    const SQL: &str = stored_sql!(
-        select "ch.`id`, ch.`position`, ch.`title`, n.`chapter_count`, ",
-        from "`chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id`",
-        novel "ch.`novel_id`",
-        where "ch.`id` = ? AND ch.`novel_id` = ?"
-    );
-    let values = [
-        user_id.into(),
-        user_id.into(),
-        chapter_id.into(),
-        novel_id.into(),
-    ];
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), SQL, values);
-    let Some(row) = db.query_one_raw(stmt).await? else {
-        return Ok(None);
-    };
-    let target = Target {
-        novel_id,
-        chapter_id: row.try_get("", "id")?,
-        position: row.try_get("", "position")?,
-        title: row.try_get("", "title")?,
-        chapter_count: row.try_get("", "chapter_count")?,
-    };
-    Ok(Some((target, Stored::read(&row, novel_id)?)))
-}
-
-/// The read of a transaction with several writes, three queries whatever their number: the
-/// chapters `chapter_ids` with their novels' chapter counts, by id, and the stored rows of
-/// each (reader, novel) of `pairs` (a pair with none is left out).
-pub(super) async fn targets_and_stored(
-    db: &impl ConnectionTrait,
-    chapter_ids: &[i64],
-    pairs: &[(i64, i64)],
-) -> ServiceResult<(HashMap<i64, Target>, HashMap<(i64, i64), Stored>)> {
-    let backend = db.get_database_backend();
-    // Only `?` marks are formatted in; lists are padded to a power of two by repeating their
-    // last entry (a handful of statement shapes, each prepared once per connection).
-    let ids = padded(chapter_ids.to_vec());
-    let sql = format!(
-        "SELECT ch.`id`, ch.`novel_id`, ch.`position`, ch.`title`, n.`chapter_count` \
-         FROM `chapters` ch JOIN `novels` n ON n.`id` = ch.`novel_id` WHERE ch.`id` IN ({})",
-        crate::batch::marks(ids.len())
-    );
-    let values = ids
-        .iter()
-        .map(|id| (*id).into())
         .collect::<Vec<sea_orm::Value>>();
-    let mut targets = HashMap::new();
-    for row in db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
+    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let mut found = vec![None; wants.len()];
+    for row in db.query_all_raw(stmt).await? {
+        let arm = usize::try_from(row.try_get::<i64>("", "arm")?).unwrap_or(usize::MAX);
+        let (Some(slot), Some(&(_, novel_id, _))) = (found.get_mut(arm), wants.get(arm)) else {
+            continue; // a padding arm
+        };
         let target = Target {
-            novel_id: row.try_get("", "novel_id")?,
+            novel_id,
             chapter_id: row.try_get("", "id")?,
             position: row.try_get("", "position")?,
             title: row.try_get("", "title")?,
             chapter_count: row.try_get("", "chapter_count")?,
         };
-        targets.insert(target.chapter_id, target);
+        let stored = Stored {
+            progress: joined_progress(&row, "", novel_id)?,
+            progress_row: row.try_get("", "p_id")?,
+            shelf_row: row.try_get("", "shelf_id")?,
+        };
+        *slot = Some((target, stored));
     }
-
-    let pairs = padded(pairs.to_vec());
-    let mut stored: HashMap<(i64, i64), Stored> = HashMap::new();
-    for (key, progress) in progress_of_pairs(db, &pairs).await? {
-        stored.entry(key).or_default().progress = Some(progress);
-    }
-    let sql = format!(
-        "SELECT b.`user_id`, b.`novel_id` FROM `bookshelf` b WHERE {}",
-        pair_conditions("b", pairs.len())
-    );
-    for row in db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            pair_values(&pairs),
-        ))
-        .await?
-    {
-        let key = (row.try_get("", "user_id")?, row.try_get("", "novel_id")?);
-        stored.entry(key).or_default().on_shelf = true;
-    }
-    Ok((targets, stored))
+    Ok(found)
 }
 
 /// `(t.user_id = ? AND t.novel_id = ?) OR …`, `count` times.
@@ -348,39 +288,90 @@ pub async fn write_progress(
     }
 }
 
-/// Stores `p` if it is newer than what is stored. With a row already there (the common case)
-/// that is one conditional `UPDATE … WHERE client_time < ?`: it takes the row's exclusive lock
-/// directly (no shared lock upgraded later, the deadlock of "insert-ignore then update"), and
-/// the rows it matched say whether it applied. A first write is an `INSERT` that skips a row a
-/// parallel first write just added; only then does the conditional update follow. True when
-/// `p` was stored.
-pub(super) async fn upsert_newer_progress(
+/// A winning write of a transaction: the reader, the progress to store, and the id of the
+/// progress row it replaces (`None` for a first write).
+pub(super) struct Winner<'a> {
+    pub user_id: i64,
+    pub progress: &'a Progress,
+    pub row: Option<i64>,
+}
+
+/// Stores the winning writes of a transaction, at most two statements whatever their number:
+/// one `UPDATE … WHERE (id = ? AND client_time < ?) OR …` of the rows already there (the
+/// common case: it takes their exclusive locks directly, no shared lock upgraded later, and
+/// the rows it matched say whether every write still wins), then one `INSERT` of the first
+/// writes. False when another writer got there first since the read (a newer progress landed,
+/// or a parallel first write was inserted): the caller runs the transaction again. (Another
+/// writer is another instance: a lane never shares a reader.)
+pub(super) async fn store_progress(
     db: &impl ConnectionTrait,
-    user_id: i64,
-    p: &Progress,
-    had_row: bool,
+    winners: &[Winner<'_>],
 ) -> ServiceResult<bool> {
-    let row = reading_progress::ActiveModel {
-        id: NotSet,
-        user_id: Set(user_id),
-        novel_id: Set(p.novel_id),
-        chapter_id: Set(p.chapter_id),
-        chapter_index: Set(p.chapter_index),
-        offset: Set(p.offset),
-        percent: Set(p.percent),
-        client_time: Set(p.client_time),
-        updated_at: Set(p.updated_at),
-    };
-    // sqlx connects to MySQL with CLIENT_FOUND_ROWS: the count is of rows matched, as SQLite's.
-    let if_newer = reading_progress::Entity::update_many()
-        .set(row.clone())
-        .filter(reading_progress::Column::UserId.eq(user_id))
-        .filter(reading_progress::Column::NovelId.eq(p.novel_id))
-        .filter(reading_progress::Column::ClientTime.lt(p.client_time));
-    if had_row {
-        return Ok(if_newer.exec(db).await?.rows_affected == 1);
+    use reading_progress::Column as C;
+    let (known, first): (Vec<_>, Vec<_>) = winners.iter().partition(|w| w.row.is_some());
+    let known: Vec<(i64, &Progress)> = known
+        .iter()
+        .filter_map(|w| w.row.map(|id| (id, w.progress)))
+        .collect();
+    let rows = known.len() as u64;
+    if rows > 0 {
+        // A repeat (padding) matches the same row, which is counted once.
+        let padded = pad(known);
+        let by_id = |column: C, value: fn(&Progress) -> sea_orm::Value| {
+            by_id(C::Id, column, padded.iter().map(|(id, p)| (*id, value(p))))
+        };
+        let newer = padded.iter().fold(Condition::any(), |any, (id, p)| {
+            any.add(
+                Condition::all()
+                    .add(C::Id.eq(*id))
+                    .add(C::ClientTime.lt(p.client_time)),
+            )
+        });
+        // sqlx connects to MySQL with CLIENT_FOUND_ROWS: the count is of rows matched, as
+        // SQLite's.
+        let matched = reading_progress::Entity::update_many()
+            .col_expr(C::ChapterId, by_id(C::ChapterId, |p| p.chapter_id.into()))
+            .col_expr(
+                C::ChapterIndex,
+                by_id(C::ChapterIndex, |p| p.chapter_index.into()),
+            )
+            .col_expr(C::Offset, by_id(C::Offset, |p| p.offset.into()))
+            .col_expr(C::Percent, by_id(C::Percent, |p| p.percent.into()))
+            .col_expr(C::UpdatedAt, by_id(C::UpdatedAt, |p| p.updated_at.into()))
+            .col_expr(
+                C::ClientTime,
+                by_id(C::ClientTime, |p| p.client_time.into()),
+            )
+            .filter(newer)
+            .exec(db)
+            .await?
+            .rows_affected;
+        if matched != rows {
+            return Ok(false);
+        }
     }
-    Ok(insert_or_update(db, row, if_newer).await?)
+    if first.is_empty() {
+        return Ok(true);
+    }
+    let rows = first.iter().map(|w| reading_progress::ActiveModel {
+        id: NotSet,
+        user_id: Set(w.user_id),
+        novel_id: Set(w.progress.novel_id),
+        chapter_id: Set(w.progress.chapter_id),
+        chapter_index: Set(w.progress.chapter_index),
+        offset: Set(w.progress.offset),
+        percent: Set(w.progress.percent),
+        client_time: Set(w.progress.client_time),
+        updated_at: Set(w.progress.updated_at),
+    });
+    match reading_progress::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A chapter as a reader opens it: the cached text, and for a signed-in reader the progress

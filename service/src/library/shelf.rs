@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{Listed, Progress, finish_page, novel_chapter_count, progress};
-use crate::batch::{Batches, marks};
+use crate::batch::{Batches, by_id, marks, pad};
 use crate::catalog::{NovelSummary, summaries_by_ids};
 use crate::catalog_cache::CatalogCache;
 use crate::db::insert_ignore;
@@ -224,6 +224,29 @@ pub(super) async fn mark_seen(
         .await?
         .rows_affected;
     Ok(matched > 0)
+}
+
+/// The shelf rows `(id, chapter_count, read_at)` were read: each moves to the top of its
+/// reader's shelf with its chapters marked as seen; one statement whatever their number. A row
+/// removed since it was read is simply not there (as if removed after the read).
+pub(super) async fn mark_read(
+    db: &impl ConnectionTrait,
+    rows: &[(i64, i32, DateTime<Utc>)],
+) -> ServiceResult<()> {
+    use bookshelf::Column as C;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = pad(rows.to_vec());
+    let sort_at = rows.iter().map(|(id, _, at)| (*id, (*at).into()));
+    let seen = rows.iter().map(|(id, count, _)| (*id, (*count).into()));
+    bookshelf::Entity::update_many()
+        .col_expr(C::SortAt, by_id(C::Id, C::SortAt, sort_at))
+        .col_expr(C::SeenChapterCount, by_id(C::Id, C::SeenChapterCount, seen))
+        .filter(C::Id.is_in(rows.iter().map(|r| r.0)))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// `GET /bookshelf/last-read`: the most recent reading, if any.

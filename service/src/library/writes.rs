@@ -15,7 +15,7 @@
 //! transaction, so that one bad write can't fail its neighbours; a database that doesn't
 //! answer within the deadline fails them all with 503.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,10 +26,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::Progress;
 use super::history::touch_history;
 use super::progress::{
-    ProgressWrite, Stored, Target, missing_target, target_and_stored, targets_and_stored,
-    upsert_newer_progress,
+    ProgressWrite, Stored, Target, Winner, missing_target, read_for_writes, store_progress,
 };
-use super::shelf::mark_seen;
+use super::shelf::mark_read;
 use crate::auth::unshare;
 use crate::catalog::ChapterText;
 use crate::db::{begin_write, with_retry};
@@ -131,17 +130,17 @@ async fn lane(db: DatabaseConnection, mut queue: mpsc::Receiver<Want>, deadline:
 /// writes so far made of it.
 struct Pair {
     now: Stored,
-    had_row: bool,
     /// Set once a write of the transaction won: the novel's chapter count and the server's
     /// time of that write (for the shelf).
     moved: Option<(i32, DateTime<Utc>)>,
 }
 
 /// The wants in one transaction: each write's own outcome, or the transaction's failure. The
-/// transaction reads once for all of them (one query for a lone write, three for several),
-/// decides each write in order against the rows as the earlier writes left them, then writes
-/// each pair's final progress (one conditional write per pair), the history (one statement)
-/// and the shelf of the novels on it.
+/// transaction reads once for all of them (one query), decides each write in order against
+/// the rows as the earlier writes left them, then writes the pairs' final progress (one
+/// conditional update of the rows already there, one insert of first writes), the history
+/// and the shelf of the novels on it: one statement each whatever their number, so at most
+/// five, and only the read when no write wins.
 async fn together(
     db: &DatabaseConnection,
     batch: &[Want],
@@ -167,55 +166,38 @@ async fn run(
     txn: &impl ConnectionTrait,
     batch: &[Want],
 ) -> ServiceResult<Vec<ServiceResult<Done>>> {
-    // The read.
-    let (targets, stored) = match batch {
-        [one] => {
-            let found = target_and_stored(txn, one.user_id, one.novel_id, chapter_of(one)).await?;
-            let mut targets = HashMap::new();
-            let mut stored = HashMap::new();
-            if let Some((target, rows)) = found {
-                targets.insert(target.chapter_id, target);
-                stored.insert((one.user_id, one.novel_id), rows);
-            }
-            (targets, stored)
-        }
-        _ => {
-            let chapters: Vec<i64> = batch.iter().map(chapter_of).collect();
-            let pairs: Vec<(i64, i64)> = batch.iter().map(|w| (w.user_id, w.novel_id)).collect();
-            targets_and_stored(txn, &chapters, &pairs).await?
-        }
-    };
+    // The read: one query.
+    let wants: Vec<(i64, i64, i64)> = batch
+        .iter()
+        .map(|w| (w.user_id, w.novel_id, chapter_of(w)))
+        .collect();
+    let found = read_for_writes(txn, &wants).await?;
     let mut pairs: BTreeMap<(i64, i64), Pair> = BTreeMap::new();
-    for want in batch {
-        let key = (want.user_id, want.novel_id);
-        pairs.entry(key).or_insert_with(|| {
-            let now = stored.get(&key).cloned().unwrap_or_default();
-            let had_row = now.progress.is_some();
-            Pair {
-                now,
-                had_row,
+    for (want, found) in batch.iter().zip(&found) {
+        // Every arm of a pair read the same rows (one statement, one snapshot); a want whose
+        // chapter is not in its novel read none, and fails below.
+        if let Some((_, stored)) = found {
+            let key = (want.user_id, want.novel_id);
+            pairs.entry(key).or_insert_with(|| Pair {
+                now: stored.clone(),
                 moved: None,
-            }
-        });
+            });
+        }
     }
 
     // The decisions, in order.
     let mut done = Vec::with_capacity(batch.len());
-    for want in batch {
-        let target = targets
-            .get(&chapter_of(want))
-            .filter(|t| t.novel_id == want.novel_id);
-        let Some(pair) = pairs.get_mut(&(want.user_id, want.novel_id)) else {
-            return Err(ServiceError::Internal("a write without its rows".into()));
-        };
-        let outcome = match (&want.job, target) {
+    for (want, found) in batch.iter().zip(&found) {
+        let target = found.as_ref().map(|(target, _)| target);
+        let pair = pairs.get_mut(&(want.user_id, want.novel_id));
+        let outcome = match (&want.job, target.zip(pair)) {
             (Job::Put { .. }, None) => Err(missing_target(txn, want.novel_id).await?),
             (Job::Touch(_), None) => Err(ServiceError::NotFound),
-            (Job::Put { write, client_time }, Some(target)) => {
+            (Job::Put { write, client_time }, Some((target, pair))) => {
                 let write = (write.offset, write.percent, *client_time);
                 Ok(Done::Put(decide(pair, target, write, want.now)))
             }
-            (Job::Touch(_), Some(target)) => {
+            (Job::Touch(_), Some((target, pair))) => {
                 let progress = match &pair.now.progress {
                     // Already in this chapter: the place in it stays.
                     Some(p) if p.chapter_id == target.chapter_id => p.clone(),
@@ -235,27 +217,36 @@ async fn run(
         done.push(outcome);
     }
 
-    // The writes, in (reader, novel) order.
+    // The writes, one statement each for the whole transaction: progress (the rows already
+    // there, then first writes), history, shelf.
+    let mut winners = Vec::new();
     let mut history = Vec::new();
+    let mut shelf = Vec::new();
     for (&(user_id, novel_id), pair) in &pairs {
         let (Some((chapter_count, at)), Some(progress)) = (pair.moved, &pair.now.progress) else {
             continue;
         };
-        if !upsert_newer_progress(txn, user_id, progress, pair.had_row).await? {
-            // A newer write from another device (another instance) landed after our read:
-            // the whole transaction is run again, reading it.
-            return Err(ServiceError::Contended(
-                "a newer progress landed meanwhile".into(),
-            ));
-        }
+        winners.push(Winner {
+            user_id,
+            progress,
+            row: pair.now.progress_row,
+        });
         history.push((user_id, novel_id));
         // Reading moves the novel up the shelf and marks its chapters as seen. (A novel put on
         // the shelf since our read is as if it were added right after this write.)
-        if pair.now.on_shelf {
-            mark_seen(txn, user_id, novel_id, chapter_count, Some(at)).await?;
+        if let Some(row) = pair.now.shelf_row {
+            shelf.push((row, chapter_count, at));
         }
     }
+    if !store_progress(txn, &winners).await? {
+        // A newer write from another device (another instance) landed after our read: the
+        // whole transaction is run again, reading it.
+        return Err(ServiceError::Contended(
+            "a newer progress landed meanwhile".into(),
+        ));
+    }
     touch_history(txn, &history).await?;
+    mark_read(txn, &shelf).await?;
     Ok(done)
 }
 

@@ -24,6 +24,7 @@ crate::db_tests!(
     the_novel_detail_shows_shelf_and_progress,
     another_readers_progress_is_their_own,
     a_write_that_fails_in_a_shared_transaction_fails_alone,
+    writes_that_arrive_together_cost_a_few_statements_whatever_their_number,
 );
 
 async fn progress_is_not_found_before_the_first_save(app: TestApp) {
@@ -347,4 +348,61 @@ async fn a_write_that_fails_in_a_shared_transaction_fails_alone(app: TestApp) {
         }
     }
     panic!("the refused write never shared a transaction with others");
+}
+
+/// Writes that arrive together share a transaction of at most five statements whatever their
+/// number: one read, one update of the rows already there, one insert of first writes, one
+/// history upsert and one shelf update. Each write is stored, losing ones change nothing, and
+/// the shelf and the history move for the winners.
+async fn writes_that_arrive_together_cost_a_few_statements_whatever_their_number(app: TestApp) {
+    let ids = app.add_novels(16, 3).await;
+    let mut chapters = Vec::new();
+    for id in &ids {
+        chapters.push(app.chapter_ids(*id).await);
+    }
+    // One reader: one lane. Half the novels have a progress already, a quarter are shelved.
+    let ben = app.reader("ben").await;
+    for (novel, ch) in ids.iter().zip(&chapters).take(8) {
+        let body = progress(ch[0], 1, 10.0, "2026-11-21T08:00:00Z");
+        ben.put(paths::progress(*novel), body).expect(200).await;
+    }
+    // A stored progress newer than its write: that write loses.
+    let body = progress(chapters[0][2], 77, 90.0, "2026-11-21T10:00:00Z");
+    ben.put(paths::progress(ids[0]), body).expect(200).await;
+    let shelved: Vec<i64> = ids.iter().step_by(4).copied().collect();
+    shelve(&ben, &shelved).await;
+
+    let before = app.queries();
+    let writes = ids
+        .iter()
+        .zip(&chapters)
+        .enumerate()
+        .map(|(i, (novel, ch))| {
+            let body = progress(ch[1], 100 + i as i32, 50.0, "2026-11-21T09:00:00Z");
+            ben.put(paths::progress(*novel), body).send()
+        });
+    let hold = std::time::Duration::from_millis(300);
+    let answers = app
+        .while_pool_held(hold, futures::future::join_all(writes))
+        .await;
+    let spent = app.queries() - before;
+    for (i, resp) in answers.into_iter().enumerate() {
+        let stored = crate::support::json(resp, 200).await;
+        let offset = if i == 0 { 77 } else { 100 + i as i64 };
+        assert_eq!(stored["offset"], offset, "write {i}");
+    }
+    // The lane may take the first write alone before the others arrive: two transactions.
+    // One statement per write would be at least 16.
+    assert!(spent <= 10, "{spent} statements for 16 writes");
+
+    for (i, novel) in ids.iter().enumerate() {
+        let read = ben.get(paths::progress(*novel)).expect(200).await;
+        let offset = if i == 0 { 77 } else { 100 + i as i64 };
+        assert_eq!(read["offset"], offset, "committed: novel {novel}");
+    }
+    assert_eq!(app.count("reading_progress").await, 16);
+    assert_eq!(app.count("browse_history").await, 16);
+    // Every shelved winner moved up its shelf (the loser, ids[0], did not).
+    let moved = app.count("bookshelf WHERE sort_at > added_at").await;
+    assert_eq!(moved, shelved.len() as i64 - 1);
 }
