@@ -592,7 +592,7 @@ impl SearchIndex {
         let mut matches = Matches {
             strict,
             counts,
-            partial: Vec::new(),
+            partial: None,
         };
         if matches.strict_total() < PARTIAL_BELOW {
             matches.partial = self.partial(&compact, &matches.strict);
@@ -601,16 +601,19 @@ impl SearchIndex {
     }
 
     /// Documents sharing at least a third of the query's distinct character bigrams (and at
-    /// least one) with their title or author, strict matches excluded; most shared first, then
-    /// heat. Each bigram is a document set (precomputed when frequent); the per-document counts
-    /// are kept as bit planes, so adding a set costs a few word operations per 64 documents.
-    fn partial(&self, compact: &str, strict: &[FixedBitSet; 5]) -> Vec<u32> {
+    /// least one) with their title or author, strict matches excluded; ranked most shared
+    /// first, then heat. Each bigram is a document set (precomputed when frequent); the
+    /// per-document counts are kept as bit planes, so adding a set costs a few word operations
+    /// per 64 documents. Nothing is ranked here: the counts per score come from popcounts, and
+    /// `Partial::page` walks only as far as the page asked for (a bigram shared by every title
+    /// would otherwise rank the whole catalog for each query).
+    fn partial(&self, compact: &str, strict: &[FixedBitSet; 5]) -> Option<Partial> {
         let chars: Vec<char> = compact.chars().collect();
         let mut bigrams: Vec<String> = chars.windows(2).map(|w| w.iter().collect()).collect();
         bigrams.sort_unstable();
         bigrams.dedup();
         if bigrams.len() < 2 {
-            return Vec::new();
+            return None;
         }
         let need = bigrams.len().div_ceil(3);
         let n = self.ids.len();
@@ -645,25 +648,23 @@ impl SearchIndex {
                 }
             }
         }
-        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); bigrams.len() + 1];
-        for w in 0..words {
-            let mut any = planes.iter().fold(0, |acc, p| acc | p[w]);
-            for t in strict {
-                any &= !t.as_slice()[w];
-            }
-            while any != 0 {
-                let bit = any.trailing_zeros() as usize;
-                any &= any - 1;
-                let score = planes
-                    .iter()
-                    .enumerate()
-                    .fold(0, |acc, (i, p)| acc | ((p[w] >> bit) & 1) << i);
-                if score >= need {
-                    buckets[score].push((w * usize::BITS as usize + bit) as u32);
-                }
+        let mut excluded = vec![0usize; words];
+        for t in strict {
+            for (e, bits) in excluded.iter_mut().zip(t.as_slice()) {
+                *e |= bits;
             }
         }
-        buckets.into_iter().rev().flatten().collect()
+        let mut partial = Partial {
+            planes,
+            excluded,
+            counts: vec![0; bigrams.len() + 1],
+        };
+        for score in need..=bigrams.len() {
+            partial.counts[score] = (0..words)
+                .map(|w| partial.scored(w, score).count_ones() as usize)
+                .sum();
+        }
+        Some(partial)
     }
 
     /// Completions of a normalised prefix from titles and authors (also by pinyin prefix),
@@ -736,12 +737,75 @@ const STRICT_KINDS: [MatchKind; 5] = [
 ];
 
 /// Every match of one query: disjoint strict tiers (bitsets over documents) and the partial
-/// matches in rank order.
+/// matches, ranked on demand.
 #[derive(Debug)]
 pub struct Matches {
     strict: [FixedBitSet; 5],
     counts: [usize; 5],
-    partial: Vec<u32>,
+    partial: Option<Partial>,
+}
+
+/// Partial matches: how many of the query's bigrams each document shares, as bit planes
+/// (bit `i` of document `d`'s count is bit `d` of `planes[i]`), strict matches left out.
+#[derive(Debug)]
+struct Partial {
+    planes: Vec<Vec<usize>>,
+    /// The strict matches, by word: never partial ones too.
+    excluded: Vec<usize>,
+    /// Documents with each score (0 below the least score that counts).
+    counts: Vec<usize>,
+}
+
+impl Partial {
+    /// The documents of word `w` (64 of them) sharing exactly `score` bigrams.
+    fn scored(&self, w: usize, score: usize) -> usize {
+        let mut mask = !self.excluded[w];
+        for (i, plane) in self.planes.iter().enumerate() {
+            mask &= if score >> i & 1 == 1 {
+                plane[w]
+            } else {
+                !plane[w]
+            };
+        }
+        mask
+    }
+
+    fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+
+    /// Ranked documents `skip..` (most shared bigrams first, then heat: document order), at
+    /// most `limit` of them, appended to `out`.
+    fn page(&self, mut skip: usize, limit: usize, out: &mut Vec<(u32, MatchKind)>) {
+        let end = out.len() + limit;
+        for (score, &count) in self.counts.iter().enumerate().rev() {
+            if skip >= count {
+                skip -= count;
+                continue;
+            }
+            for w in 0..self.excluded.len() {
+                let mut bits = self.scored(w, score);
+                let ones = bits.count_ones() as usize;
+                if skip >= ones {
+                    skip -= ones;
+                    continue;
+                }
+                while bits != 0 {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    if out.len() >= end {
+                        return;
+                    }
+                    let doc = w * usize::BITS as usize + bit;
+                    out.push((doc as u32, MatchKind::Partial));
+                }
+            }
+        }
+    }
 }
 
 impl Matches {
@@ -751,7 +815,7 @@ impl Matches {
 
     /// Every match, partial ones included: exact, never capped.
     pub fn total(&self) -> usize {
-        self.strict_total() + self.partial.len()
+        self.strict_total() + self.partial.as_ref().map_or(0, Partial::total)
     }
 
     /// Documents `offset..offset + limit` of the ranking, with why they matched.
@@ -771,13 +835,10 @@ impl Matches {
             }
             skip = 0;
         }
-        out.extend(
-            self.partial
-                .iter()
-                .skip(skip)
-                .take(limit - out.len())
-                .map(|d| (*d, MatchKind::Partial)),
-        );
+        if let Some(partial) = &self.partial {
+            let left = limit - out.len();
+            partial.page(skip, left, &mut out);
+        }
         out
     }
 }
@@ -926,5 +987,13 @@ mod tests {
         // Document 122: 乙丙, 丙1, 12 in its title and 作者, 者3 in its author (122 % 7 = 3)
         // share 5 bigrams; most shared first.
         assert_eq!(with_sets[1].1[0].0, 122);
+        // Pages of the ranking, partial ones included, are slices of the whole ranking.
+        let m = ix.search("乙丙12作者3");
+        let whole = m.hits(0, 400);
+        let paged: Vec<_> = (0..whole.len().div_ceil(7))
+            .flat_map(|page| m.hits(page * 7, 7))
+            .collect();
+        assert_eq!(paged, whole);
+        assert_eq!(m.hits(whole.len(), 7), []);
     }
 }
