@@ -185,6 +185,12 @@ impl From<service::catalog::NovelSummary> for NovelSummary {
     }
 }
 
+impl From<std::sync::Arc<service::catalog::NovelSummary>> for NovelSummary {
+    fn from(n: std::sync::Arc<service::catalog::NovelSummary>) -> Self {
+        n.as_ref().into()
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Chapter {
     #[schema(example = 345)]

@@ -63,7 +63,9 @@ pub struct SearchOverview {
 
 impl From<service::search::Overview> for SearchOverview {
     fn from(o: service::search::Overview) -> Self {
-        let all = |v: Vec<service::catalog::NovelSummary>| v.into_iter().map(Into::into).collect();
+        let all = |v: Vec<std::sync::Arc<service::catalog::NovelSummary>>| {
+            v.into_iter().map(Into::into).collect()
+        };
         Self {
             exact: o.exact.map(Into::into),
             matches: all(o.matches),

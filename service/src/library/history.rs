@@ -19,7 +19,7 @@ use crate::{ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryItem {
-    pub novel: NovelSummary,
+    pub novel: Arc<NovelSummary>,
     pub progress: Option<Progress>,
     pub viewed_at: DateTime<Utc>,
 }

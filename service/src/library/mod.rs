@@ -8,6 +8,7 @@ mod shelf;
 mod writes;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::novel;
 use sea_orm::sea_query::Expr;
@@ -70,7 +71,7 @@ async fn list_page<E, R, T>(
     page: PageRequest,
     keys: (E::Column, E::Column),
     shape: impl FnOnce(Select<E>) -> Select<E>,
-    item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
+    item: impl Fn(R, Arc<NovelSummary>, Option<Progress>) -> T,
 ) -> ServiceResult<Paged<T>>
 where
     E: EntityTrait<Model: Sync>,
@@ -112,10 +113,10 @@ async fn finish_page<R, T>(
     found: Vec<Listed<R>>,
     page: PageRequest,
     total: u64,
-    item: impl Fn(R, NovelSummary, Option<Progress>) -> T,
+    item: impl Fn(R, Arc<NovelSummary>, Option<Progress>) -> T,
 ) -> ServiceResult<Paged<T>> {
     let ids: Vec<i64> = found.iter().map(|r| r.novel_id).collect();
-    let novels: HashMap<i64, NovelSummary> = cache
+    let novels: HashMap<i64, Arc<NovelSummary>> = cache
         .summaries(db, &ids)
         .await?
         .into_iter()

@@ -22,7 +22,7 @@ use crate::{ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShelfItem {
-    pub novel: NovelSummary,
+    pub novel: Arc<NovelSummary>,
     pub added_at: DateTime<Utc>,
     pub last_read: Option<Progress>,
     pub unread_chapters: i32,

@@ -33,18 +33,18 @@ use crate::page::{PageRequest, Paged};
 /// A search result: the novel and why it matched.
 #[derive(Debug, Clone)]
 pub struct SearchHit {
-    pub novel: NovelSummary,
+    pub novel: Arc<NovelSummary>,
     pub kind: MatchKind,
 }
 
 /// The single-screen result of the original app.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    pub exact: Option<NovelSummary>,
+    pub exact: Option<Arc<NovelSummary>>,
     /// Up to 5 other matches (partial ones when the strict ones are few).
-    pub matches: Vec<NovelSummary>,
+    pub matches: Vec<Arc<NovelSummary>>,
     /// Up to 4 hot novels from the best hit's top-level category (or overall).
-    pub recommendations: Vec<NovelSummary>,
+    pub recommendations: Vec<Arc<NovelSummary>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,13 +245,13 @@ impl Search {
             .chain(&recommendations)
             .map(|d| index.id(*d))
             .collect();
-        let by_id: HashMap<i64, NovelSummary> = catalog
+        let by_id: HashMap<i64, Arc<NovelSummary>> = catalog
             .summaries(db, &ids)
             .await?
             .into_iter()
             .map(|n| (n.id, n))
             .collect();
-        let pick = |docs: &[u32]| -> Vec<NovelSummary> {
+        let pick = |docs: &[u32]| -> Vec<Arc<NovelSummary>> {
             docs.iter()
                 .filter_map(|d| by_id.get(&index.id(*d)).cloned())
                 .collect()
