@@ -20,7 +20,11 @@
 # (500 requests per row in the statement count; 0 skips it), PORT (18080; PORT+1..PORT+3 are
 # the count pass's server and proxy), PIN (auto: pin when the machine has >= 8 cores; 0 never),
 # BIN (a prebuilt server binary; default: build target/release/literature), ONLY (a grep -E
-# pattern: only the rows whose name matches it, plus the baseline).
+# pattern: only the rows whose name matches it, plus the baseline), BUFFER_POOL (MariaDB/MySQL
+# only, e.g. 1G: sets innodb_buffer_pool_size for the run, restored at the end, and reads the
+# chapter tables once, so that the run measures a database whose pool holds the catalog, as a
+# server that has been up a while with a pool sized to its data would; without it the pool is
+# left alone and the output says how much of the chapter texts it holds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,12 +58,14 @@ host="${hostport%%:*}"; port="${hostport#*:}"; [[ "$port" == "$hostport" ]] && p
 mysql_cli() { MYSQL_PWD="$pass" mysql -h"$host" -P"$port" -u"$user" "$@"; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lit-bench.XXXXXX")
-SERVER="" COUNT_SERVER="" PROXY="" DB_CREATED="" DB_PID="" DB_MASK=""
+SERVER="" COUNT_SERVER="" PROXY="" DB_CREATED="" DB_PID="" DB_MASK="" POOL_WAS="" POOL_NOTE=""
 cleanup() {
   set +e
   for pid in $SERVER $COUNT_SERVER $PROXY; do kill "$pid" 2>/dev/null; done
   for pid in $SERVER $COUNT_SERVER $PROXY; do wait "$pid" 2>/dev/null; done
   [[ -n "$DB_MASK" ]] && taskset -a -p "$DB_MASK" "$DB_PID" >/dev/null
+  [[ -n "$POOL_WAS" ]] && mysql_cli -e "SET GLOBAL innodb_buffer_pool_size = $POOL_WAS" &&
+    echo "== innodb_buffer_pool_size restored to $(( POOL_WAS >> 20 )) MiB"
   if [[ -n "$DB_CREATED" && -z "${KEEP_DB:-}" ]]; then
     mysql_cli -e "DROP DATABASE IF EXISTS \`$DB_NAME\`" && echo "== dropped database $DB_NAME"
   fi
@@ -115,6 +121,29 @@ echo "== seeding ${NOVELS} novels × ${CHAPTERS} chapters ($DB)"
 start=$(date +%s)
 "$BIN" seed --synthetic --novels "$NOVELS" --chapters "$CHAPTERS" >/dev/null
 echo "   seed took $(( $(date +%s) - start ))s"
+
+# ---- the database's buffer pool against the chapter texts: uniform chapter reads beyond the
+# pool are disk reads (MariaDB's default O_DIRECT skips the OS page cache) ----
+if [[ "$DB" == mysql ]]; then
+  if [[ -n "${BUFFER_POOL:-}" ]]; then
+    want=$(numfmt --from=iec "$BUFFER_POOL")
+    POOL_WAS=$(mysql_cli -N -e "SELECT @@innodb_buffer_pool_size")
+    mysql_cli -e "SET GLOBAL innodb_buffer_pool_size = $want"
+    for _ in $(seq 1 300); do  # the resize runs in the background
+      status=$(mysql_cli -N -e "SHOW STATUS LIKE 'Innodb_buffer_pool_resize_status'" | cut -f2)
+      [[ -z "$status" || "$status" == *ompleted* ]] && break; sleep 0.2
+    done
+    mysql_cli -N -e "SELECT COUNT(*), SUM(LENGTH(content)) FROM \`$DB_NAME\`.chapter_contents; SELECT COUNT(*) FROM \`$DB_NAME\`.chapters" >/dev/null
+  fi
+  mysql_cli -e "ANALYZE TABLE \`$DB_NAME\`.chapters, \`$DB_NAME\`.chapter_contents" >/dev/null  # fresh sizes
+  read -r pool texts <<<"$(mysql_cli -N -e "SELECT @@innodb_buffer_pool_size, (SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$DB_NAME' AND table_name IN ('chapters', 'chapter_contents'))")"
+  POOL_NOTE="database: innodb_buffer_pool_size $(( pool >> 20 )) MiB"
+  [[ -n "${BUFFER_POOL:-}" ]] && POOL_NOTE="$POOL_NOTE (BUFFER_POOL, preloaded)"
+  POOL_NOTE="$POOL_NOTE, chapters + their texts $(( texts >> 20 )) MiB"
+  if (( pool < texts )); then POOL_NOTE="$POOL_NOTE: most uniform chapter reads are disk reads."
+  else POOL_NOTE="$POOL_NOTE: the pool holds them."; fi
+  echo "   $POOL_NOTE"
+fi
 
 # The server's ERROR and WARN lines (5xx answers are logged there), grouped by message; the
 # two start-up warnings of a development configuration left out.
@@ -289,6 +318,7 @@ done
 [[ -n "$COUNT_NOTE" ]] && echo "$COUNT_NOTE" && echo "commands sent over the whole count pass: $MIX"
 [[ "$DB" == sqlite ]] && echo "q/req: n/a on SQLite (counted on MySQL only)."
 [[ -n "$INDEX_LINE" ]] && echo "$INDEX_LINE"
+[[ -n "$POOL_NOTE" ]] && echo "$POOL_NOTE"
 echo "server peak RSS: $(( RSS_KB / 1024 )) MB"
 log_summary "$WORK/server.log"
 [[ -f "$WORK/count-server.log" ]] && log_summary "$WORK/count-server.log" "count pass server log"
