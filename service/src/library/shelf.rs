@@ -154,6 +154,7 @@ pub async fn add_to_shelf(
     novel_id: i64,
 ) -> ServiceResult<bool> {
     let chapters = novel_chapter_count(db, novel_id).await?;
+    let _turn = one_at_a_time(user_id).lock().await;
     let now = crate::db::now_micros();
     crate::db::with_retry(|| async {
         let row = bookshelf::ActiveModel {
@@ -167,6 +168,20 @@ pub async fn add_to_shelf(
         Ok(insert_ignore(db, [row]).await? == 1)
     })
     .await
+}
+
+/// Shelf changes of one reader run one at a time on this instance (readers are striped over
+/// 64 locks). InnoDB deadlocks concurrent `INSERT IGNORE`s of one key (each holds the
+/// duplicate's S lock and waits for the other before it can insert), most of all while
+/// removals leave delete-marked rows behind: 64 clients adding and removing one novel ran
+/// through the retries of `with_retry` into 503s. Between instances they stay retried
+/// deadlocks; a request's deadline bounds the wait for the lock.
+fn one_at_a_time(user_id: i64) -> &'static tokio::sync::Mutex<()> {
+    const STRIPES: i64 = 64;
+    static LOCKS: std::sync::LazyLock<Vec<tokio::sync::Mutex<()>>> =
+        std::sync::LazyLock::new(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
+    let stripe = usize::try_from(user_id.rem_euclid(STRIPES)).unwrap_or(0);
+    &LOCKS[stripe]
 }
 
 /// `DELETE /bookshelf/{novel_id}`.
@@ -187,6 +202,7 @@ pub async fn remove_many_from_shelf(
     user_id: i64,
     novel_ids: &[i64],
 ) -> ServiceResult<u64> {
+    let _turn = one_at_a_time(user_id).lock().await;
     crate::db::with_retry(|| async {
         Ok(bookshelf::Entity::delete_many()
             .filter(bookshelf::Column::UserId.eq(user_id))
