@@ -102,6 +102,15 @@ async fn still_answers(conn: &mut sea_orm::sqlx::MySqlConnection, limit: Duratio
     matches!(tokio::time::timeout(limit, conn.ping()).await, Ok(Ok(())))
 }
 
+/// True when `e` says the pool was closed: the process is shutting down, and a background
+/// task that meets it stops quietly instead of warning about the database.
+pub fn pool_closed(e: &DbErr) -> bool {
+    matches!(
+        e,
+        DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::ConnectionClosed)
+    )
+}
+
 /// Runs a query for at most `limit` (for background work that no request deadline bounds);
 /// past it the query is dropped, the stall noted (`note_stall`) and the answer is an error.
 pub async fn bounded<T, E: From<DbErr>>(

@@ -156,6 +156,7 @@ impl SessionCache {
                         }
                         failing = false;
                     }
+                    Err(e) if crate::db::pool_closed(&e) => return,
                     Err(e) => {
                         if !failing {
                             tracing::warn!(error = %e, "cannot read the revocation feed: checking every session in the database until it is back");
