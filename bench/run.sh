@@ -91,6 +91,8 @@ if [[ "$PIN" != 0 && "$CORES" -ge 8 ]]; then
     fi
   fi
 else
+  [[ "$DB" == mysql && ( "$host" == 127.0.0.1 || "$host" == localhost ) ]] &&
+    DB_PID=$(pgrep -xo mariadbd || pgrep -xo mysqld || true)
   THREADS="${THREADS:-2}"
   PLACEMENT="not pinned: $CORES cores shared by the server, the database and wrk ($THREADS threads)"
 fi
@@ -116,6 +118,7 @@ else
 fi
 export RUST_LOG=warn,service::search=info LOAD_DEMO_CATALOG=false NO_COLOR=1
 export AUTH_RATE_LIMIT_PER_MINUTE=1000000 ACCESS_TOKEN_TTL_SECS=7200
+export METRICS_TOKEN="bench-$(date +%s%N)"  # the batch sizes are read from /metrics
 
 echo "== seeding ${NOVELS} novels × ${CHAPTERS} chapters ($DB)"
 start=$(date +%s)
@@ -199,7 +202,20 @@ lua_args() { # scenario [timed|warm|count-warm|count] → the script's arguments
   echo "dir=$WORK start_us=$(date +%s%6N) lo=$lo hi=$hi"
 }
 ROWS=()
-declare -A RPS P50 P99 ERR REQS QPR RTPR  # by row name
+declare -A RPS P50 P99 ERR REQS QPR RTPR SRV_US DB_US IDLE IOWAIT BATCH  # by row name
+# The server's batch counters: "kind:batches=N kind:batched=M ..." from /metrics.
+batches_now() {
+  curl -fs -H "Authorization: Bearer $METRICS_TOKEN" "$BASE/metrics" | awk -F'[{}" ]+' '/^db_batch(es|ed)_total\{/ {
+    for (i = 2; i < NF; i++) if ($i == "kind=") kind = $(i + 1)
+    printf "%s:%s=%s ", kind, ($1 == "db_batches_total" ? "batches" : "batched"), $NF }' || true
+}
+# CPU ticks so far: "server database idle iowait all" (database "-" when it is not a local process).
+cpu_now() {
+  local srv db="-"
+  srv=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  [[ -n "$DB_PID" ]] && db=$(awk '{print $14 + $15}' "/proc/$DB_PID/stat" 2>/dev/null || echo -)
+  awk -v s="$srv" -v d="$db" '$1 == "cpu" {t = 0; for (i = 2; i <= 9; i++) t += $i; print s, d, $5, $6, t}' /proc/stat
+}
 measure() { # name scenario [path]
   local name=$1 scenario=$2 path=${3:-/} out
   # An unmeasured warm-up first (connections, pools, sessions), as a running server has.
@@ -207,13 +223,30 @@ measure() { # name scenario [path]
   "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s bench/bench.lua "$BASE" -- \
     scenario="$scenario" path="$path" threads="$THREADS" $(lua_args "$scenario" warm) >/dev/null
   # shellcheck disable=SC2046
+  local c0 c1 m0 m1
+  m0=$(batches_now); c0=$(cpu_now)
   out=$("${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/bench.lua "$BASE" -- \
     scenario="$scenario" path="$path" threads="$THREADS" $(lua_args "$scenario" timed))
+  c1=$(cpu_now); m1=$(batches_now)
+  # Mean requests per batch query (or shared write transaction), by kind, over the timed run.
+  BATCH[$name]=$(awk -v a="$m0" -v b="$m1" 'BEGIN {
+    n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); was[kv[1]] = kv[2] }
+    n = split(b, y, " "); for (i = 1; i <= n; i++) { split(y[i], kv, "="); now[kv[1]] = kv[2] }
+    for (k in now) if (k ~ /:batches$/) { kind = substr(k, 1, length(k) - 8); d = now[k] - was[k]
+      if (d > 0) out = out sprintf("%s%s %.1f", out == "" ? "" : ", ", kind, (now[kind ":batched"] - was[kind ":batched"]) / d) }
+    print out == "" ? "-" : out }')
   ROWS+=("$name")
   RPS[$name]=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   P50[$name]=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
   P99[$name]=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
   REQS[$name]=$(awk '/requests in/ {print $1}' <<<"$out")
+  # CPU per request: the server's and the database's (their own ticks), and the machine's idle
+  # and iowait share (iowait: a core idle while a disk read is outstanding).
+  local srv db idle iowait
+  read -r srv db idle iowait <<<"$(awk -v a="$c0" -v b="$c1" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); us = 1e6 / hz / (n > 0 ? n : 1); all = y[5] - x[5]; if (all <= 0) all = 1
+    printf "%.0f %s %.0f %.0f", (y[1] - x[1]) * us, (x[2] == "-" ? "n/a" : sprintf("%.0f", (y[2] - x[2]) * us)), 100 * (y[3] - x[3]) / all, 100 * (y[4] - x[4]) / all }')"
+  SRV_US[$name]=$srv DB_US[$name]=$db IDLE[$name]=$idle IOWAIT[$name]=$iowait
   ERR[$name]=$(awk '/Non-2xx/ {e += $5} /Socket errors/ {gsub(",", ""); e += $4 + $6 + $8 + $10} END {print e + 0}' <<<"$out")
   printf "   %-58s %8s req/s  p50 %7s ms  p99 %7s ms  errors %s\n" "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${ERR[$name]}"
 }
@@ -297,15 +330,17 @@ commas() { sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"; }
 echo
 echo "$(date -u +%Y-%m-%d) · $DB · ${P[novels]} novels × $CHAPTERS chapters · ${P[readers]} readers · $CONNECTIONS connections · $DURATION per row after $WARMUP warm-up · $PLACEMENT"
 echo
-echo "| endpoint | req/s | p50 ms | p99 ms | × /healthz | errors | q/req | rt/req |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| endpoint | req/s | p50 ms | p99 ms | × /healthz | errors | q/req | rt/req | server µs/req | db µs/req | idle % | iowait % | per batch |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for name in "${ROWS[@]}"; do
   ratio=$(awk -v a="${RPS[$name]}" -v b="$base" 'BEGIN {printf "%.3f", a / b}')
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$(commas "${RPS[$name]}")" \
-    "${P50[$name]}" "${P99[$name]}" "$ratio" "${ERR[$name]}" "${QPR[$name]:-n/a}" "${RTPR[$name]:-n/a}"
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "$(commas "${RPS[$name]}")" \
+    "${P50[$name]}" "${P99[$name]}" "$ratio" "${ERR[$name]}" "${QPR[$name]:-n/a}" "${RTPR[$name]:-n/a}" \
+    "${SRV_US[$name]}" "${DB_US[$name]}" "${IDLE[$name]}" "${IOWAIT[$name]}" "${BATCH[$name]}"
 done
 echo
 echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, write, timeout), of the timed run."
+echo "server/db µs/req: CPU time (user + system) of the server process and of the database process over the timed run, per request; idle/iowait: the machine's share of CPU time idle, and idle waiting for a disk read, over it (all $CORES cores). per batch: requests served per batch query or shared write transaction, by kind (from /metrics)."
 for name in "${ROWS[@]}"; do  # say so when a list of distinct entries ran out and repeated
   case "${SCEN[$name]}" in search|suggest) ;; *) continue ;; esac
   size=${P[${SCEN[$name]}_timed]}

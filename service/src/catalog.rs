@@ -5,10 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{category, chapter, novel};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::page::{PageRequest, Paged};
@@ -190,49 +190,103 @@ fn short_intro(intro: &str) -> String {
     out
 }
 
-/// Builds summaries for a list of novels with one query for their categories.
-pub async fn summaries(
-    db: &impl ConnectionTrait,
-    novels: Vec<novel::Model>,
-) -> ServiceResult<Vec<NovelSummary>> {
-    let mut ids: Vec<i64> = novels.iter().map(|n| n.category_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let names: HashMap<i64, String> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        category::Entity::find()
-            .filter(category::Column::Id.is_in(ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect()
-    };
-    Ok(novels
-        .into_iter()
-        .map(|n| NovelSummary {
-            category: CategoryRef {
-                id: n.category_id,
-                name: names.get(&n.category_id).cloned().unwrap_or_default(),
-            },
-            intro: short_intro(&n.intro),
-            id: n.id,
-            title: n.title,
-            author: n.author,
-            cover_url: n.cover_url,
-            channel: n.channel,
-            status: n.status,
-            word_count: n.word_count,
-            chapter_count: n.chapter_count,
-            heat: n.heat,
-            collect_count: n.collect_count,
-            updated_at: n.updated_at,
-        })
-        .collect())
+/// A summary's columns as one query reads them: the category's name joined in, and the intro
+/// cut in the query to one character more than the short intro keeps (imports store intros
+/// trimmed, so those are its first characters), unless the full intro is asked for.
+#[derive(Debug, FromQueryResult)]
+struct SummaryRow {
+    id: i64,
+    title: String,
+    author: String,
+    category_id: i64,
+    category_name: Option<String>,
+    channel: String,
+    status: String,
+    intro: String,
+    cover_url: String,
+    word_count: i64,
+    chapter_count: i32,
+    heat: i64,
+    collect_count: i64,
+    updated_at: DateTime<Utc>,
 }
 
-/// Summaries of the given novel ids, in the given order (missing ids are skipped).
+impl SummaryRow {
+    fn into_summary(self) -> NovelSummary {
+        NovelSummary {
+            intro: short_intro(&self.intro),
+            category: CategoryRef {
+                id: self.category_id,
+                name: self.category_name.unwrap_or_default(),
+            },
+            id: self.id,
+            title: self.title,
+            author: self.author,
+            cover_url: self.cover_url,
+            channel: self.channel,
+            status: self.status,
+            word_count: self.word_count,
+            chapter_count: self.chapter_count,
+            heat: self.heat,
+            collect_count: self.collect_count,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// The novels `select` finds (its filters, order and limit kept) as summary rows: one query,
+/// whatever their number and categories.
+async fn summary_rows(
+    db: &impl ConnectionTrait,
+    select: Select<novel::Entity>,
+    full_intro: bool,
+) -> ServiceResult<Vec<SummaryRow>> {
+    use novel::Column as N;
+    let intro = Expr::col((novel::Entity, N::Intro));
+    let intro: sea_orm::sea_query::SimpleExpr = if full_intro {
+        intro
+    } else {
+        let keep = i64::try_from(SHORT_INTRO_CHARS + 1).unwrap_or(i64::MAX);
+        Func::cust("SUBSTR").arg(intro).arg(1).arg(keep).into()
+    };
+    let in_category = novel::Entity::belongs_to(category::Entity)
+        .from(N::CategoryId)
+        .to(category::Column::Id)
+        .into();
+    Ok(select
+        .select_only()
+        .columns([
+            N::Id,
+            N::Title,
+            N::Author,
+            N::CategoryId,
+            N::Channel,
+            N::Status,
+            N::CoverUrl,
+            N::WordCount,
+            N::ChapterCount,
+            N::Heat,
+            N::CollectCount,
+            N::UpdatedAt,
+        ])
+        .expr_as(intro, "intro")
+        .column_as(category::Column::Name, "category_name")
+        .join(JoinType::LeftJoin, in_category)
+        .into_model::<SummaryRow>()
+        .all(db)
+        .await?)
+}
+
+/// The novels `select` finds, as summaries, in its order.
+async fn summaries(
+    db: &impl ConnectionTrait,
+    select: Select<novel::Entity>,
+) -> ServiceResult<Vec<NovelSummary>> {
+    let rows = summary_rows(db, select, false).await?;
+    Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
+}
+
+/// The summaries of `ids` that exist, in the order of `ids`: one query.
 pub async fn summaries_by_ids(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -240,15 +294,13 @@ pub async fn summaries_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut by_id: HashMap<i64, novel::Model> = novel::Entity::find()
-        .filter(novel::Column::Id.is_in(ids.to_vec()))
-        .all(db)
+    let select = novel::Entity::find().filter(novel::Column::Id.is_in(ids.to_vec()));
+    let mut by_id: HashMap<i64, NovelSummary> = summaries(db, select)
         .await?
         .into_iter()
         .map(|n| (n.id, n))
         .collect();
-    let ordered = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-    summaries(db, ordered).await
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 fn sorted(select: Select<novel::Entity>, sort: NovelSort) -> Select<novel::Entity> {
@@ -297,21 +349,19 @@ pub async fn list_novels(
     }
     let base = novel::Entity::find().filter(cond);
     let total = base.clone().count(db).await?;
-    let rows = sorted(base, filter.sort)
+    let select = sorted(base, filter.sort)
         .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
-    Ok(Paged::new(summaries(db, rows).await?, page, total))
+        .limit(page.per_page);
+    Ok(Paged::new(summaries(db, select).await?, page, total))
 }
 
 /// `GET /novels/{id}`: the summary, the full intro, the latest and the first chapter.
 pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<NovelDetail> {
-    let n = novel::Entity::find_by_id(id)
-        .one(db)
+    let row = summary_rows(db, novel::Entity::find_by_id(id), true)
         .await?
+        .pop()
         .ok_or(ServiceError::NotFound)?;
-    let intro = n.intro.clone();
+    let intro = row.intro.clone();
     let ends: Vec<chapter::Model> = chapter::Entity::find()
         .filter(chapter::Column::NovelId.eq(id))
         .filter(
@@ -332,12 +382,8 @@ pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<N
         .into_iter()
         .max_by_key(|c| c.position)
         .map(ChapterMeta::from);
-    let summary = summaries(db, vec![n])
-        .await?
-        .pop()
-        .ok_or(ServiceError::NotFound)?;
     Ok(NovelDetail {
-        summary,
+        summary: row.into_summary(),
         intro,
         latest_chapter,
         first_chapter_id,
@@ -413,15 +459,14 @@ pub async fn recommendations(
     limit: u64,
 ) -> ServiceResult<Vec<NovelSummary>> {
     let n = ensure_novel(db, novel_id).await?;
-    let mut picked = sorted(
+    let picked = sorted(
         novel::Entity::find()
             .filter(novel::Column::TopCategoryId.eq(n.top_category_id))
             .filter(novel::Column::Id.ne(novel_id)),
         NovelSort::Hot,
     )
-    .limit(limit)
-    .all(db)
-    .await?;
+    .limit(limit);
+    let mut picked = summaries(db, picked).await?;
     if (picked.len() as u64) < limit {
         let mut exclude: Vec<i64> = picked.iter().map(|p| p.id).collect();
         exclude.push(novel_id);
@@ -429,12 +474,10 @@ pub async fn recommendations(
             novel::Entity::find().filter(novel::Column::Id.is_not_in(exclude)),
             NovelSort::Hot,
         )
-        .limit(limit - picked.len() as u64)
-        .all(db)
-        .await?;
-        picked.extend(more);
+        .limit(limit - picked.len() as u64);
+        picked.extend(summaries(db, more).await?);
     }
-    summaries(db, picked).await
+    Ok(picked)
 }
 
 /// `GET /rankings/{kind}`.
@@ -457,8 +500,7 @@ pub async fn ranking(
             NovelSort::Hot,
         ),
     };
-    let rows = select.limit(limit).all(db).await?;
-    summaries(db, rows).await
+    summaries(db, select.limit(limit)).await
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -62,7 +62,7 @@ impl<R: FromQueryResult> FromQueryResult for Listed<R> {
 /// of `keys`, is `user_id`, with the columns and order `shape` gives them; the two `keys`, its
 /// reader and novel columns, join each row to the reader's progress in the novel) made into
 /// items with
-/// the novel behind each row and that progress. One query whatever the page size, plus two
+/// the novel behind each row and that progress. One query whatever the page size, plus one
 /// for novels missing from the catalog cache; a page past the end costs one more (the count).
 async fn list_page<E, R, T>(
     db: &impl ConnectionTrait,
@@ -106,7 +106,7 @@ where
 }
 
 /// The page of `found` rows made into items, each with the novel behind it (from the catalog
-/// cache: two queries for novels it lacks) and the reader's progress in it.
+/// cache: one query for the novels it lacks) and the reader's progress in it.
 async fn finish_page<R, T>(
     db: &impl ConnectionTrait,
     cache: &CatalogCache,

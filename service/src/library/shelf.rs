@@ -107,7 +107,7 @@ async fn read_pages(
 }
 
 /// `GET /bookshelf`: most recently read or added first; the page, its total and the progress
-/// are one query shared with other readers' pages (`ShelfPages`), plus two for novels missing
+/// are one query shared with other readers' pages (`ShelfPages`), plus one for novels missing
 /// from the catalog cache; an empty page costs one more (the count).
 pub async fn shelf(
     db: &impl ConnectionTrait,
