@@ -24,6 +24,7 @@ impl ChapterBatches {
     {
         Self(Batches::spawn(
             "chapters",
+            crate::batch::CHAPTERS_IN_FLIGHT,
             move |ids| {
                 let db = db.clone();
                 async move { read_chapters(&db, &ids).await }

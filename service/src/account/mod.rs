@@ -136,6 +136,7 @@ impl Accounts {
     pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
         Self(Batches::spawn(
             "me",
+            crate::batch::READER_DATA_IN_FLIGHT,
             move |ids| {
                 let db = db.clone();
                 async move { read_me(&db, &ids).await }

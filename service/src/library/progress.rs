@@ -213,6 +213,7 @@ impl ProgressReads {
     pub fn spawn(db: sea_orm::DatabaseConnection, deadline: std::time::Duration) -> Self {
         Self(crate::batch::Batches::spawn(
             "progress",
+            crate::batch::READER_DATA_IN_FLIGHT,
             move |pairs| {
                 let db = db.clone();
                 async move { progress_of_pairs(&db, &pairs).await }

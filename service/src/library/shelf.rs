@@ -48,6 +48,7 @@ impl ShelfPages {
     pub fn spawn(db: DatabaseConnection, deadline: Duration) -> Self {
         Self(Batches::spawn(
             "shelf",
+            crate::batch::READER_DATA_IN_FLIGHT,
             move |keys| {
                 let db = db.clone();
                 async move { read_pages(&db, &keys).await }
