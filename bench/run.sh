@@ -254,7 +254,7 @@ measure() { # name scenario [path]
 declare -A SCEN PATHS
 # ONLY (a grep -E pattern) keeps the rows whose name matches it, and always the baseline.
 row() {
-  [[ -z "${ONLY:-}" || "$1" == "/healthz (baseline)" ]] || grep -qE -- "$ONLY" <<<"$1" || return 0
+  [[ -z "${ONLY:-}" || "$1" == /healthz* ]] || grep -qE -- "$ONLY" <<<"$1" || return 0
   SCEN[$1]=$2; PATHS[$1]=${3:-/}; measure "$1" "$2" "${3:-/}"
 }
 
@@ -274,6 +274,9 @@ row "GET /me (${P[readers]} readers)" me
 row "GET /progress/{id}" progress_get
 row "GET /bookshelf (${P[shelf]} novels each)" bookshelf
 row "PUT /progress/{id} over ${P[readers]} readers" progress_put
+# The baseline again: this VM's CPU speed drifts within a run, and a ratio to a baseline taken
+# minutes earlier says less the more it moved (the output prints the drift).
+row "/healthz (again, at the end)" path /healthz
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 INDEX_LINE=$(grep -o 'search index built.*' "$WORK/server.log" | head -1 || true)
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
@@ -340,6 +343,8 @@ for name in "${ROWS[@]}"; do
 done
 echo
 echo "errors: responses other than 2xx/3xx plus socket errors (connect, read, write, timeout), of the timed run."
+end=${RPS["/healthz (again, at the end)"]:-}
+[[ -n "$end" ]] && echo "× /healthz is against the first baseline; the one at the end ran at $(commas "$end")/s ($(awk -v a="$end" -v b="$base" 'BEGIN {printf "%+.0f", 100 * (a - b) / b}') %): the CPU's speed moved that much during the run."
 echo "server/db µs/req: CPU time (user + system) of the server process and of the database process over the timed run, per request; idle/iowait: the machine's share of CPU time idle, and idle waiting for a disk read, over it (all $CORES cores). per batch: requests served per batch query or shared write transaction, by kind (from /metrics)."
 for name in "${ROWS[@]}"; do  # say so when a list of distinct entries ran out and repeated
   case "${SCEN[$name]}" in search|suggest) ;; *) continue ;; esac
