@@ -4,10 +4,10 @@
 //! uniformly random chapter read in batches of 20 cost it half the CPU of 20 single reads.
 //!
 //! Nothing waits for a batch to fill: a read goes out at once while fewer than `in_flight`
-//! batches of its kind run, and the reads that arrive meanwhile form the next batch. So a lone request
-//! waits for nothing, and under load the batches grow by themselves. A batch query is issued
-//! only after every key in it was asked for, so it sees every write committed before the
-//! request came: batching never serves an older row than a query of one's own would.
+//! batches of its kind run, and the reads that arrive meanwhile form the next batch. So a
+//! lone request waits for nothing, and under load the batches grow by themselves. A batch
+//! query is issued only after every key in it was asked for, so it sees every write committed
+//! before the request came: batching never serves an older row than a query of one's own would.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,8 +71,7 @@ where
         Fut: Future<Output = ServiceResult<HashMap<K, V>>> + Send + 'static,
     {
         let (wants, queue) = mpsc::channel(QUEUE);
-        let slots = Semaphore::new(in_flight.max(1));
-        tokio::spawn(dispatch(kind, Arc::new(read), queue, slots, deadline));
+        tokio::spawn(dispatch(kind, Arc::new(read), queue, in_flight, deadline));
         Self { wants }
     }
 
@@ -93,7 +92,7 @@ async fn dispatch<K, V, F, Fut>(
     kind: &'static str,
     read: Arc<F>,
     mut queue: mpsc::Receiver<Want<K, V>>,
-    slots: Semaphore,
+    in_flight: usize,
     deadline: Duration,
 ) where
     K: Copy + Eq + Hash + Ord + Send + 'static,
@@ -101,7 +100,7 @@ async fn dispatch<K, V, F, Fut>(
     F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ServiceResult<HashMap<K, V>>> + Send + 'static,
 {
-    let slots = Arc::new(slots);
+    let slots = Arc::new(Semaphore::new(in_flight.max(1)));
     while let Some(first) = queue.recv().await {
         // Waiting for a slot is what lets the next batch gather.
         let Ok(slot) = slots.clone().acquire_owned().await else {
