@@ -11,6 +11,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
+use crate::db::{Stamp, instant_sql};
 use crate::page::{PageRequest, Paged};
 use crate::{ServiceError, ServiceResult};
 
@@ -135,17 +136,45 @@ pub struct ChapterMeta {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<chapter::Model> for ChapterMeta {
-    fn from(c: chapter::Model) -> Self {
+/// A chapter's meta as `chapter_metas` reads it.
+#[derive(FromQueryResult)]
+struct ChapterMetaRow {
+    id: i64,
+    novel_id: i64,
+    position: i32,
+    title: String,
+    word_count: i32,
+    updated_at: Stamp,
+}
+
+impl From<ChapterMetaRow> for ChapterMeta {
+    fn from(c: ChapterMetaRow) -> Self {
         Self {
             id: c.id,
             novel_id: c.novel_id,
             index: c.position,
             title: c.title,
             word_count: c.word_count,
-            updated_at: c.updated_at,
+            updated_at: c.updated_at.0,
         }
     }
+}
+
+/// The chapters `select` finds (its filters, order and limit kept), as metas.
+async fn chapter_metas(
+    db: &impl ConnectionTrait,
+    select: Select<chapter::Entity>,
+) -> ServiceResult<Vec<ChapterMeta>> {
+    use chapter::Column as C;
+    let updated_at = instant_sql(db.get_database_backend(), "`chapters`.`updated_at`");
+    let rows = select
+        .select_only()
+        .columns([C::Id, C::NovelId, C::Position, C::Title, C::WordCount])
+        .expr_as(Expr::cust(updated_at), "updated_at")
+        .into_model::<ChapterMetaRow>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(ChapterMeta::from).collect())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,7 +237,7 @@ struct SummaryRow {
     chapter_count: i32,
     heat: i64,
     collect_count: i64,
-    updated_at: DateTime<Utc>,
+    updated_at: Stamp,
 }
 
 impl SummaryRow {
@@ -229,7 +258,7 @@ impl SummaryRow {
             chapter_count: self.chapter_count,
             heat: self.heat,
             collect_count: self.collect_count,
-            updated_at: self.updated_at,
+            updated_at: self.updated_at.0,
         }
     }
 }
@@ -249,6 +278,10 @@ async fn summary_rows(
         let keep = i64::try_from(SHORT_INTRO_CHARS + 1).unwrap_or(i64::MAX);
         Func::cust("SUBSTR").arg(intro).arg(1).arg(keep).into()
     };
+    let updated_at = Expr::cust(instant_sql(
+        db.get_database_backend(),
+        "`novels`.`updated_at`",
+    ));
     let in_category = novel::Entity::belongs_to(category::Entity)
         .from(N::CategoryId)
         .to(category::Column::Id)
@@ -267,8 +300,8 @@ async fn summary_rows(
             N::ChapterCount,
             N::Heat,
             N::CollectCount,
-            N::UpdatedAt,
         ])
+        .expr_as(updated_at, "updated_at")
         .expr_as(intro, "intro")
         .column_as(category::Column::Name, "category_name")
         .join(JoinType::LeftJoin, in_category)
@@ -362,7 +395,7 @@ pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<N
         .pop()
         .ok_or(ServiceError::NotFound)?;
     let intro = row.intro.clone();
-    let ends: Vec<chapter::Model> = chapter::Entity::find()
+    let ends = chapter::Entity::find()
         .filter(chapter::Column::NovelId.eq(id))
         .filter(
             Condition::any().add(chapter::Column::Position.eq(1)).add(
@@ -374,14 +407,10 @@ pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<N
                         .to_owned(),
                 ),
             ),
-        )
-        .all(db)
-        .await?;
-    let first_chapter_id = ends.iter().find(|c| c.position == 1).map(|c| c.id);
-    let latest_chapter = ends
-        .into_iter()
-        .max_by_key(|c| c.position)
-        .map(ChapterMeta::from);
+        );
+    let ends = chapter_metas(db, ends).await?;
+    let first_chapter_id = ends.iter().find(|c| c.index == 1).map(|c| c.id);
+    let latest_chapter = ends.into_iter().max_by_key(|c| c.index);
     Ok(NovelDetail {
         summary: row.into_summary(),
         intro,
@@ -390,8 +419,12 @@ pub async fn novel_detail(db: &impl ConnectionTrait, id: i64) -> ServiceResult<N
     })
 }
 
-async fn ensure_novel(db: &impl ConnectionTrait, id: i64) -> ServiceResult<novel::Model> {
+/// A novel's (chapter count, top category); `NotFound` for an unknown novel.
+async fn ensure_novel(db: &impl ConnectionTrait, id: i64) -> ServiceResult<(i32, i64)> {
     novel::Entity::find_by_id(id)
+        .select_only()
+        .columns([novel::Column::ChapterCount, novel::Column::TopCategoryId])
+        .into_tuple()
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -404,7 +437,7 @@ pub async fn list_chapters(
     order: SortOrder,
     page: PageRequest,
 ) -> ServiceResult<Paged<ChapterMeta>> {
-    let n = ensure_novel(db, novel_id).await?;
+    let (chapter_count, _) = ensure_novel(db, novel_id).await?;
     let order = if order == SortOrder::Desc {
         Order::Desc
     } else {
@@ -414,15 +447,9 @@ pub async fn list_chapters(
         .filter(chapter::Column::NovelId.eq(novel_id))
         .order_by(chapter::Column::Position, order)
         .offset(page.offset())
-        .limit(page.per_page)
-        .all(db)
-        .await?;
-    let total = u64::try_from(n.chapter_count).unwrap_or(0);
-    Ok(Paged::new(
-        rows.into_iter().map(ChapterMeta::from).collect(),
-        page,
-        total,
-    ))
+        .limit(page.per_page);
+    let total = u64::try_from(chapter_count).unwrap_or(0);
+    Ok(Paged::new(chapter_metas(db, rows).await?, page, total))
 }
 
 /// The select list of a chapter's text with its neighbours' ids, for a query whose chapter is
@@ -430,7 +457,8 @@ pub async fn list_chapters(
 /// answers the two subqueries). A macro so that it can be part of a `concat!`.
 macro_rules! chapter_text_select {
     () => {
-        "c.*, cc.`content` AS text, \
+        "c.`id`, c.`novel_id`, c.`position`, c.`title`, c.`word_count`, \
+        {updated_at} AS updated_at, cc.`content` AS text, \
         (SELECT p.`id` FROM `chapters` p WHERE p.`novel_id` = c.`novel_id` AND p.`position` = c.`position` - 1) AS prev_id, \
         (SELECT n.`id` FROM `chapters` n WHERE n.`novel_id` = c.`novel_id` AND n.`position` = c.`position` + 1) AS next_id"
     };
@@ -438,15 +466,22 @@ macro_rules! chapter_text_select {
 pub(crate) use chapter_text_select;
 
 impl ChapterText {
-    /// Reads a row selected with `chapter_text_select!`.
+    /// Reads a row selected with `chapter_text_select!` (its `updated_at` is `instant_sql`'s
+    /// of `c.updated_at`).
     pub(crate) fn from_row(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let c = chapter::Model::from_query_result(row, "")?;
         let content: Option<String> = row.try_get("", "text")?;
         Ok(Self {
             prev_chapter_id: row.try_get("", "prev_id")?,
             next_chapter_id: row.try_get("", "next_id")?,
             content: content.unwrap_or_default(),
-            meta: c.into(),
+            meta: ChapterMeta {
+                id: row.try_get("", "id")?,
+                novel_id: row.try_get("", "novel_id")?,
+                index: row.try_get("", "position")?,
+                title: row.try_get("", "title")?,
+                word_count: row.try_get("", "word_count")?,
+                updated_at: row.try_get::<Stamp>("", "updated_at")?.0,
+            },
         })
     }
 }
@@ -458,10 +493,10 @@ pub async fn recommendations(
     novel_id: i64,
     limit: u64,
 ) -> ServiceResult<Vec<NovelSummary>> {
-    let n = ensure_novel(db, novel_id).await?;
+    let (_, top_category_id) = ensure_novel(db, novel_id).await?;
     let picked = sorted(
         novel::Entity::find()
-            .filter(novel::Column::TopCategoryId.eq(n.top_category_id))
+            .filter(novel::Column::TopCategoryId.eq(top_category_id))
             .filter(novel::Column::Id.ne(novel_id)),
         NovelSort::Hot,
     )

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, Statement, Value};
 
 use crate::batch::{Batches, marks};
 use crate::catalog::{ChapterText, chapter_text_select};
+use crate::db::instant_sql;
 use crate::{ServiceError, ServiceResult};
 
 /// The handle readers use; cheap to clone.
@@ -48,6 +49,7 @@ async fn read_chapters(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> ServiceResult<HashMap<i64, Arc<ChapterText>>> {
+    let backend = db.get_database_backend();
     let sql = format!(
         concat!(
             "SELECT ",
@@ -55,10 +57,11 @@ async fn read_chapters(
             " FROM `chapters` c LEFT JOIN `chapter_contents` cc ON cc.`chapter_id` = c.`id`",
             " WHERE c.`id` IN ({})"
         ),
-        marks(ids.len())
+        marks(ids.len()),
+        updated_at = instant_sql(backend, "c.`updated_at`"),
     );
     let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
     let mut found = HashMap::new();
     for row in db.query_all_raw(stmt).await? {
         let text = ChapterText::from_row(&row)?;

@@ -336,3 +336,38 @@ where
     }
     Ok(update.exec(db).await?.rows_affected > 0)
 }
+
+/// A UTC instant read from a column that the query selects with `instant_sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(pub chrono::DateTime<chrono::Utc>);
+
+/// The instant column `col` as a query selects it for a `Stamp`: the microseconds since the
+/// epoch on MySQL, as stored on SQLite. sqlx-mysql 0.9.1 formats a protocol-error message
+/// (with the column's `Debug`) for every date or time cell of each binary row it splits, error
+/// or not (an eager `ok_or` in `BinaryRow::decode_with`); an integer cell skips that. A shelf
+/// page has 60 such cells. Only the columns of hot reads are selected this way.
+pub fn instant_sql(backend: DbBackend, col: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("TIMESTAMPDIFF(MICROSECOND, '1970-01-01', {col})"),
+        _ => col.to_owned(),
+    }
+}
+
+impl sea_orm::TryGetable for Stamp {
+    fn try_get_by<I: sea_orm::ColIdx>(
+        res: &sea_orm::QueryResult,
+        index: I,
+    ) -> Result<Self, sea_orm::TryGetError> {
+        if res.try_as_mysql_row().is_none() {
+            return chrono::DateTime::<chrono::Utc>::try_get_by(res, index).map(Stamp);
+        }
+        let us = i64::try_get_by(res, index)?;
+        chrono::DateTime::from_timestamp_micros(us)
+            .map(Stamp)
+            .ok_or_else(|| {
+                sea_orm::TryGetError::DbErr(DbErr::Type(format!(
+                    "{index:?}: {us} µs is out of range"
+                )))
+            })
+    }
+}

@@ -12,7 +12,7 @@ pub struct Preferences {
     pub category_ids: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
 pub struct ReaderSettings {
     pub font_size: i32,
     pub line_spacing: f64,

@@ -24,7 +24,7 @@ use sea_orm::{
 
 use crate::auth::Tokens;
 use crate::batch::{Batches, marks};
-use crate::db::insert_ignore;
+use crate::db::{Stamp, insert_ignore, instant_sql};
 use crate::settings::{Preferences, ReaderSettings};
 use crate::{ServiceError, ServiceResult};
 
@@ -157,26 +157,42 @@ async fn read_me(
     ids: &[i64],
 ) -> ServiceResult<HashMap<i64, Arc<MeView>>> {
     use sea_orm::{FromQueryResult, Statement, Value};
-    // Only `?` marks are formatted in: the ids are parameters.
+    // Only `?` marks are formatted in: the ids are parameters. The reader's instants are
+    // `instant_sql`'s; the settings' own is not needed.
+    let backend = db.get_database_backend();
     let sql = format!(
-        "SELECT u.*, \
-        rs.user_id AS rs_user_id, rs.font_size AS rs_font_size, \
-        rs.line_spacing AS rs_line_spacing, rs.brightness AS rs_brightness, \
-        rs.background AS rs_background, rs.page_turn AS rs_page_turn, \
-        rs.updated_at AS rs_updated_at, \
+        "SELECT u.id, u.openid, u.web_openid, u.unionid, u.session_key_enc, u.nickname, \
+        u.avatar_url, u.channel, u.phone_number, u.phone_country_code, \
+        {created_at} AS created_at, {updated_at} AS updated_at, \
+        rs.font_size AS rs_font_size, rs.line_spacing AS rs_line_spacing, \
+        rs.brightness AS rs_brightness, rs.background AS rs_background, \
+        rs.page_turn AS rs_page_turn, \
         (SELECT CAST(GROUP_CONCAT(c.category_id) AS CHAR) FROM user_preferred_categories c \
          WHERE c.user_id = u.id) AS preferred_categories \
         FROM users u LEFT JOIN reader_settings rs ON rs.user_id = u.id WHERE u.id IN ({})",
-        marks(ids.len())
+        marks(ids.len()),
+        created_at = instant_sql(backend, "u.created_at"),
+        updated_at = instant_sql(backend, "u.updated_at"),
     );
     let values: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
     let mut found = HashMap::new();
     for row in db.query_all_raw(stmt).await? {
-        let u = user::Model::from_query_result(&row, "")?;
-        let settings = entity::reader_settings::Model::from_query_result_optional(&row, "rs_")?
-            .map(ReaderSettings::from)
-            .unwrap_or_default();
+        let u = user::Model {
+            id: row.try_get("", "id")?,
+            openid: row.try_get("", "openid")?,
+            web_openid: row.try_get("", "web_openid")?,
+            unionid: row.try_get("", "unionid")?,
+            session_key_enc: row.try_get("", "session_key_enc")?,
+            nickname: row.try_get("", "nickname")?,
+            avatar_url: row.try_get("", "avatar_url")?,
+            channel: row.try_get("", "channel")?,
+            phone_number: row.try_get("", "phone_number")?,
+            phone_country_code: row.try_get("", "phone_country_code")?,
+            created_at: row.try_get::<Stamp>("", "created_at")?.0,
+            updated_at: row.try_get::<Stamp>("", "updated_at")?.0,
+        };
+        let settings = ReaderSettings::from_query_result_optional(&row, "rs_")?.unwrap_or_default();
         let listed: Option<String> = row.try_get("", "preferred_categories")?;
         let mut category_ids: Vec<i64> = listed
             .unwrap_or_default()

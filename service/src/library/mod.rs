@@ -78,6 +78,13 @@ where
     R: FromQueryResult + Send + Sync,
 {
     use entity::{chapter, reading_progress as rp};
+    let backend = db.get_database_backend();
+    let instant = |col: &str| {
+        Expr::cust(crate::db::instant_sql(
+            backend,
+            &format!("`reading_progress`.`{col}`"),
+        ))
+    };
     let rows = E::find().filter(keys.0.eq(user_id));
     let progress = E::belongs_to(rp::Entity)
         .from(keys)
@@ -91,8 +98,8 @@ where
         .column_as(chapter::Column::Title, "p_chapter_title")
         .column_as(rp::Column::Offset, "p_offset")
         .column_as(rp::Column::Percent, "p_percent")
-        .column_as(rp::Column::ClientTime, "p_client_time")
-        .column_as(rp::Column::UpdatedAt, "p_updated_at")
+        .column_as(instant("client_time"), "p_client_time")
+        .column_as(instant("updated_at"), "p_updated_at")
         .offset(page.offset())
         .limit(page.per_page)
         .into_model()

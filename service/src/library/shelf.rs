@@ -16,7 +16,7 @@ use super::{Listed, Progress, finish_page, novel_chapter_count, progress};
 use crate::batch::{Batches, by_id, marks, pad};
 use crate::catalog::{NovelSummary, summaries_by_ids};
 use crate::catalog_cache::CatalogCache;
-use crate::db::insert_ignore;
+use crate::db::{Stamp, insert_ignore, instant_sql};
 use crate::page::{PageRequest, Paged};
 use crate::{ServiceError, ServiceResult};
 
@@ -32,7 +32,7 @@ pub struct ShelfItem {
 #[derive(Debug, Clone, sea_orm::FromQueryResult)]
 struct ShelfRow {
     seen_chapter_count: i32,
-    added_at: DateTime<Utc>,
+    added_at: Stamp,
 }
 
 /// A page of one reader's shelf: (reader, offset, page size).
@@ -69,11 +69,13 @@ async fn read_pages(
     // Only `?` marks are formatted in: readers and bounds are parameters. Backticks quote
     // names in MySQL and SQLite alike.
     let ranges = vec!["(x.`user_id` = ? AND x.`rn` > ? AND x.`rn` <= ?)"; keys.len()].join(" OR ");
+    let backend = db.get_database_backend();
     let sql = format!(
-        "SELECT x.`user_id`, x.`rn`, x.`novel_id`, x.`seen_chapter_count`, x.`added_at`, \
+        "SELECT x.`user_id`, x.`rn`, x.`novel_id`, x.`seen_chapter_count`, \
+         {added_at} AS added_at, \
          x.`total`, rp.`chapter_id` AS p_chapter_id, rp.`chapter_index` AS p_chapter_index, \
          c.`title` AS p_chapter_title, rp.`offset` AS p_offset, rp.`percent` AS p_percent, \
-         rp.`client_time` AS p_client_time, rp.`updated_at` AS p_updated_at \
+         {client_time} AS p_client_time, {updated_at} AS p_updated_at \
          FROM (SELECT b.`user_id`, b.`novel_id`, b.`seen_chapter_count`, b.`added_at`, \
            COUNT(*) OVER (PARTITION BY b.`user_id`) AS total, \
            ROW_NUMBER() OVER (PARTITION BY b.`user_id` \
@@ -83,7 +85,10 @@ async fn read_pages(
            ON rp.`user_id` = x.`user_id` AND rp.`novel_id` = x.`novel_id` \
          LEFT JOIN `chapters` c ON c.`id` = rp.`chapter_id` \
          WHERE {ranges} ORDER BY x.`user_id`, x.`rn`",
-        marks(keys.len())
+        marks(keys.len()),
+        added_at = instant_sql(backend, "x.`added_at`"),
+        client_time = instant_sql(backend, "rp.`client_time`"),
+        updated_at = instant_sql(backend, "rp.`updated_at`"),
     );
     let bound = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let mut values: Vec<Value> = keys.iter().map(|k| k.0.into()).collect();
@@ -91,7 +96,7 @@ async fn read_pages(
         values.extend([(*user).into(), bound(*offset).into()]);
         values.push(bound(offset.saturating_add(*size)).into());
     }
-    let stmt = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
     let mut pages: HashMap<PageKey, Vec<Listed<ShelfRow>>> = HashMap::new();
     for row in db.query_all_raw(stmt).await? {
         let user: i64 = row.try_get("", "user_id")?;
@@ -139,7 +144,7 @@ pub async fn shelf(
             ShelfItem {
                 unread_chapters: (novel.chapter_count - read).max(0),
                 has_update: novel.chapter_count > r.seen_chapter_count,
-                added_at: r.added_at,
+                added_at: r.added_at.0,
                 last_read,
                 novel,
             }
