@@ -9,6 +9,12 @@ use tokio::net::TcpListener;
 use api::config::Config;
 use migration::command::MigrateCommand;
 
+// glibc's malloc took 24 % of the server's CPU samples on uniform chapter reads (its free
+// lists and consolidation), mimalloc 15 %. Without transparent huge pages (`no_thp`): with
+// them the peak RSS of a bench run rose from 121 to 155 MB, without them to 130 MB.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "literature",
