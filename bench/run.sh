@@ -324,7 +324,9 @@ print(stmts, stmts + c.get("prepare", 0) + c.get("ping", 0) + c.get("reset_conne
   MIX=$(python3 -c 'import json, socket, sys
 c = json.loads(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).makefile().readline())
 print(", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: -kv[1]) if k != "connections"))' "$CTL")
-  kill "$COUNT_SERVER" "$PROXY"; wait "$COUNT_SERVER" "$PROXY" 2>/dev/null || true; COUNT_SERVER="" PROXY=""
+  # The server first: it flushes its hot-keyword counts on the way out, through the proxy.
+  kill "$COUNT_SERVER"; wait "$COUNT_SERVER" 2>/dev/null || true
+  kill "$PROXY"; wait "$PROXY" 2>/dev/null || true; COUNT_SERVER="" PROXY=""
 fi
 
 # ---- the table ----

@@ -30,7 +30,6 @@ use super::progress::{
 };
 use super::shelf::mark_read;
 use crate::auth::unshare;
-use crate::catalog::ChapterText;
 use crate::db::{begin_write, with_retry};
 use crate::{ServiceError, ServiceResult};
 
@@ -48,8 +47,8 @@ pub(super) enum Job {
         write: ProgressWrite,
         client_time: DateTime<Utc>,
     },
-    /// A signed-in chapter read: move to the start of this chapter.
-    Touch(Arc<ChapterText>),
+    /// A signed-in chapter read: move to the start of this chapter (by id).
+    Touch(i64),
 }
 
 /// What a write answers.
@@ -158,7 +157,7 @@ async fn together(
 fn chapter_of(want: &Want) -> i64 {
     match &want.job {
         Job::Put { write, .. } => write.chapter_id,
-        Job::Touch(text) => text.meta.id,
+        Job::Touch(chapter_id) => *chapter_id,
     }
 }
 
