@@ -474,14 +474,7 @@ impl ChapterText {
             prev_chapter_id: row.try_get("", "prev_id")?,
             next_chapter_id: row.try_get("", "next_id")?,
             content: content.unwrap_or_default(),
-            meta: ChapterMeta {
-                id: row.try_get("", "id")?,
-                novel_id: row.try_get("", "novel_id")?,
-                index: row.try_get("", "position")?,
-                title: row.try_get("", "title")?,
-                word_count: row.try_get("", "word_count")?,
-                updated_at: row.try_get::<Stamp>("", "updated_at")?.0,
-            },
+            meta: ChapterMetaRow::from_query_result(row, "")?.into(),
         })
     }
 }
