@@ -77,6 +77,11 @@ impl From<DbErr> for ServiceError {
         if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             return Self::Conflict(detail);
         }
+        // A row the change refers to was deleted meanwhile (the reader's account, deleted on
+        // another instance within the revocation bound): a conflict, not a server fault.
+        if let Some(SqlErr::ForeignKeyConstraintViolation(detail)) = err.sql_err() {
+            return Self::Conflict(detail);
+        }
         if crate::db::is_retryable(&err) {
             return Self::Contended(err.to_string());
         }

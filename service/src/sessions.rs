@@ -7,6 +7,11 @@
 //! the instance that handled it and within `BOUND` (1 s) everywhere else. When the feed
 //! cannot be read for longer than the bound, the cache is not trusted: every request reads
 //! the session row again until the feed is back.
+//!
+//! Ids are handed out at insert, not at commit: a revoking transaction that got id N can
+//! commit after one that got N + 1 (an account deletion waiting on a row lock). So the ids
+//! the feed skipped are read again on every poll for `LATE`, longer than any transaction
+//! lives (the request deadline ends it), until they appear.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,7 +21,7 @@ use chrono::{DateTime, Utc};
 use entity::session_revocation;
 use moka::future::Cache;
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
@@ -26,6 +31,10 @@ pub const BOUND: Duration = Duration::from_secs(1);
 const POLL: Duration = Duration::from_millis(200);
 /// How long a cached or revoked entry is remembered; feed rows older than this are deleted.
 const MEMORY: Duration = Duration::from_secs(600);
+/// How long a skipped id is looked for again (a rolled-back insert leaves one for good).
+const LATE: Duration = Duration::from_secs(60);
+/// Skipped ids looked for at once; past it the oldest are given up (and logged).
+const MAX_GAPS: usize = 2_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Live {
@@ -45,6 +54,8 @@ pub struct SessionCache {
 
 struct Feed {
     last_id: AtomicI64,
+    /// Ids below `last_id` not seen yet, each looked for until its instant.
+    gaps: std::sync::Mutex<Vec<(i64, Instant)>>,
     /// When the feed was last read successfully (`None`: not yet).
     read_at: std::sync::Mutex<Option<Instant>>,
 }
@@ -67,6 +78,7 @@ impl Default for SessionCache {
                 .build(),
             feed: Arc::new(Feed {
                 last_id: AtomicI64::new(0),
+                gaps: std::sync::Mutex::new(Vec::new()),
                 read_at: std::sync::Mutex::new(None),
             }),
         }
@@ -200,19 +212,32 @@ impl SessionCache {
         } else {
             loop {
                 let after = self.feed.last_id.load(Ordering::SeqCst);
+                let gaps = self.open_gaps();
                 let rows = session_revocation::Entity::find()
-                    .filter(session_revocation::Column::Id.gt(after))
+                    .filter(
+                        Condition::any()
+                            .add(session_revocation::Column::Id.gt(after))
+                            .add(session_revocation::Column::Id.is_in(gaps)),
+                    )
                     .order_by_asc(session_revocation::Column::Id)
                     .limit(1000)
                     .all(db)
                     .await?;
-                let Some(last) = rows.last().map(|r| r.id) else {
-                    break;
-                };
+                let mut seen = after;
+                let (mut filled, mut skipped) = (Vec::new(), Vec::new());
                 for r in &rows {
                     self.forget(r.session_id, r.user_id).await;
+                    if r.id <= after {
+                        filled.push(r.id);
+                    } else {
+                        // Bounded: a jump in the ids (a changed auto-increment) is no list.
+                        let from = (seen + 1).max(r.id.saturating_sub(MAX_GAPS as i64));
+                        skipped.extend(from..r.id);
+                        seen = r.id;
+                    }
                 }
-                self.feed.last_id.store(last, Ordering::SeqCst);
+                self.note_gaps(&filled, &skipped);
+                self.feed.last_id.store(seen, Ordering::SeqCst);
                 if rows.len() < 1000 {
                     break;
                 }
@@ -222,6 +247,36 @@ impl SessionCache {
             *t = Some(started);
         }
         Ok(())
+    }
+}
+
+impl SessionCache {
+    /// The skipped ids still looked for (expired ones dropped).
+    fn open_gaps(&self) -> Vec<i64> {
+        let Ok(mut gaps) = self.feed.gaps.lock() else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        gaps.retain(|(_, until)| *until > now);
+        gaps.iter().map(|(id, _)| *id).collect()
+    }
+
+    /// Drops the gaps that appeared and adds the ids this read skipped.
+    fn note_gaps(&self, filled: &[i64], skipped: &[i64]) {
+        let Ok(mut gaps) = self.feed.gaps.lock() else {
+            return;
+        };
+        gaps.retain(|(id, _)| !filled.contains(id));
+        let until = Instant::now() + LATE;
+        gaps.extend(skipped.iter().map(|id| (*id, until)));
+        if gaps.len() > MAX_GAPS {
+            let over = gaps.len() - MAX_GAPS;
+            tracing::warn!(
+                given_up = over,
+                "too many skipped revocation ids: the oldest are no longer looked for"
+            );
+            gaps.drain(..over);
+        }
     }
 }
 

@@ -8,11 +8,15 @@ use serde_json::json;
 
 use crate::support::{Backend, TestApp, paths, progress};
 
-crate::backend_tests!(revocation_reaches_every_instance_within_a_second);
+crate::backend_tests!(
+    revocation_reaches_every_instance_within_a_second,
+    a_revocation_committed_after_a_later_one_still_reaches_every_instance
+);
 crate::db_tests!(
     signed_in_reads_cost_one_query_and_losing_writes_none,
     readers_asking_at_once_share_queries_and_each_gets_their_own,
-    logout_with_another_readers_refresh_token_ends_only_ones_own
+    logout_with_another_readers_refresh_token_ends_only_ones_own,
+    a_write_of_a_reader_deleted_meanwhile_is_a_conflict
 );
 
 /// Readers who open the app at the same moment (queued for a busy database) share batched
@@ -122,6 +126,67 @@ async fn revocation_reaches_every_instance_within_a_second(backend: Backend) {
         took <= Duration::from_secs(1),
         "deleted reader refused after {took:?}"
     );
+}
+
+/// Feed ids are handed out at insert, not at commit: an account deletion waiting on a row
+/// lock commits its revocation after a logout that got a later id, and after the other
+/// instance read past that id. It must still reach that instance within the bound.
+async fn a_revocation_committed_after_a_later_one_still_reaches_every_instance(backend: Backend) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if backend == Backend::Sqlite {
+        return; // one writer at a time: its ids commit in their order
+    }
+    let a = TestApp::spawn(backend).await.unwrap();
+    let b = TestApp::spawn_on(backend, a.test_db(), a.wechat.clone(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // both follow the feed
+    let victim = a.token("victim").await;
+    let me = b.as_reader(&victim).get("/me").expect(200).await;
+    let victim_id = me["id"].as_i64().unwrap();
+    // Another transaction holds the reader's row, so the deletion inserts its revocation (id
+    // N) and waits ...
+    let held = sea_orm::Database::connect(a.test_db().url.as_str())
+        .await
+        .unwrap();
+    let txn = held.begin().await.unwrap();
+    let lock = format!("SELECT id FROM users WHERE id = {victim_id} FOR UPDATE");
+    txn.execute_unprepared(&lock).await.unwrap();
+    let delete = a.as_reader(&victim).delete("/me").expect(204);
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // ... while a logout gets N + 1, commits, and both instances read past it.
+        let other = a.token("other").await;
+        let logout = json!({ "all_devices": false });
+        a.as_reader(&other)
+            .post("/auth/logout", logout)
+            .expect(204)
+            .await;
+        until_refused(&b, &other, "/me").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.as_reader(&victim).get("/me").expect(200).await; // not deleted yet
+        txn.commit().await.unwrap();
+    };
+    tokio::join!(delete, meanwhile);
+    let took = until_refused(&b, &victim, "/me").await;
+    assert!(
+        took <= Duration::from_secs(1),
+        "the late revocation reached B after {took:?}"
+    );
+}
+
+/// Within the revocation bound another instance may still take a deleted reader's token; a
+/// progress write it then makes finds no account: 409, never a 500.
+async fn a_write_of_a_reader_deleted_meanwhile_is_a_conflict(app: TestApp) {
+    let novel = app.add_novels(1, 2).await[0];
+    let chapter = app.chapter_ids(novel).await[0];
+    let ghost = app.reader("ghost").await;
+    let id = ghost.get("/me").expect(200).await["id"].as_i64().unwrap();
+    // Deleted behind this instance's back (its session is cached live), as by another instance.
+    app.exec(&format!("DELETE FROM users WHERE id = {id}"))
+        .await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let write = progress(chapter, 0, 0.0, &now);
+    let answer = ghost.put(paths::progress(novel), write);
+    answer.expect_error(409, "conflict").await;
 }
 
 async fn signed_in_reads_cost_one_query_and_losing_writes_none(app: TestApp) {
