@@ -31,6 +31,53 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, 
     }
 }
 
+/// A client that sends its headers and then stalls in its body gets the deadline's answer, and
+/// the connection is closed with it: neither a silent client nor one that dribbles a byte at a
+/// time keeps its socket once the request has been answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_answered_and_its_connection_closed() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("REQUEST_TIMEOUT_MS", "500")])
+        .await
+        .unwrap();
+    for dribble in [false, true] {
+        let mut slow = TcpStream::connect(app.addr).await.unwrap();
+        let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n\
+                    content-type: application/json\r\ncontent-length: 100\r\n\r\n{";
+        slow.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let closed = loop {
+            if started.elapsed() > Duration::from_secs(4) {
+                break false;
+            }
+            if dribble {
+                let _ = slow.write_all(b" ").await;
+            }
+            match tokio::time::timeout(Duration::from_millis(100), slow.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => break true,
+                Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        };
+        let answer = String::from_utf8_lossy(&out);
+        assert!(
+            answer.starts_with("HTTP/1.1 503"),
+            "dribble {dribble}: {answer}"
+        );
+        assert!(
+            answer.contains("\"unavailable\""),
+            "dribble {dribble}: {answer}"
+        );
+        assert!(
+            closed,
+            "dribble {dribble}: open {:?} after the answer",
+            started.elapsed()
+        );
+    }
+    app.root().get("/healthz").expect(200).await;
+}
+
 /// A client that sends its headers a few bytes at a time, never finishing them, is cut after
 /// `HEADER_READ_TIMEOUT_MS` although it keeps sending; so is one that sends nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
