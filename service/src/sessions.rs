@@ -248,9 +248,7 @@ impl SessionCache {
         }
         Ok(())
     }
-}
 
-impl SessionCache {
     /// The skipped ids still looked for (expired ones dropped).
     fn open_gaps(&self) -> Vec<i64> {
         let Ok(mut gaps) = self.feed.gaps.lock() else {
