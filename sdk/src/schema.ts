@@ -759,7 +759,7 @@ export interface components {
          *     | `not_found` | 404 | no such resource, or not the caller's |
          *     | `method_not_allowed` | 405 | the path exists with other methods |
          *     | `request_timeout` | 408 | the server gave up on the request: retry |
-         *     | `conflict` | 409 | a concurrent change won: retry |
+         *     | `conflict` | 409 | a concurrent change won, or a row it refers to was deleted meanwhile: retry |
          *     | `payload_too_large` | 413 | the body is over the limit |
          *     | `validation_failed` | 422 | well-formed but invalid input; `details` names each field |
          *     | `rate_limited` | 429 | too many requests: wait `Retry-After` seconds |
